@@ -1,0 +1,1 @@
+"""Department feeds and tables: readers, validation, quarantine, lineage (an adapter layer)."""

@@ -1,0 +1,1 @@
+"""The enterprise profile: feature-table schema and USCC validation (pure domain)."""
