@@ -33,8 +33,10 @@ def run_child(code: str) -> tuple[float, float, str]:
     return elapsed, peak_from_stdout(proc.stdout), proc.stdout
 
 
+# VmHWM (the process's own high-water mark) starts fresh after exec, unlike ru_maxrss,
+# which Linux carries over fork and exec from a large parent.
 PEAK_SNIPPET = (
-    "\nimport resource as _r; print('PEAK_MB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    "\nprint('PEAK_MB', [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0] / 1024)\n"
 )
 
 
@@ -46,6 +48,13 @@ def peak_from_stdout(out: str) -> float:
 
 
 def self_peak_mb() -> float:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
