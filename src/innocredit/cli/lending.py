@@ -1,0 +1,330 @@
+"""Lending verbs: ``innocredit match`` (products for enterprises) and ``innocredit loans ...`` (the loan lifecycle).
+
+    innocredit match --input features.csv [--uscc CODE] [--format json] [--output matches.parquet]
+    innocredit loans apply --bank B --uscc CODE --product ID --amount 1000000 --term 12 --actor officer1
+    innocredit loans review|approve|reject|contract|disburse|repay|schedule|list|audit ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import typer
+
+from innocredit.cli._common import dumps, echo_json, fail, print_problems
+
+FORMATS = ("table", "json")
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def read_match_input(path: Path) -> tuple[pl.DataFrame, list[Any]]:
+    """The feature table plus the enrichment columns of other areas, typed and validated."""
+    from innocredit.ingest.problems import TableError
+    from innocredit.ingest.tables import FEATURE_SPECS, FieldSpec, read_text_table, validate_table
+    from innocredit.lending.schema import ENRICHMENT_COLUMNS, GRADES
+    from innocredit.profile.features import conform
+
+    dtypes = {"float": pl.Float64, "bool": pl.Boolean, "str": pl.String}
+    try:
+        raw, first_line, _ = read_text_table(path)
+    except TableError as exc:
+        fail(str(exc))
+    specs = list(FEATURE_SPECS)
+    for name, kind in ENRICHMENT_COLUMNS.items():
+        specs.append(FieldSpec(name, dtypes[kind], choices=GRADES if name == "pd_grade" else None,
+                               non_negative=name in ("ip_value_base", "ip_pledge_capacity", "pool_capacity")))
+    specs += [FieldSpec(c, pl.Boolean) for c in raw.columns if c.startswith("has_consent_")]
+    try:
+        table = validate_table(raw, specs, str(path), first_line, key=("uscc", "as_of"))
+    except TableError as exc:
+        fail(str(exc))
+    return conform(table.data), table.problems
+
+
+def match_cmd(
+    input: Path = typer.Option(..., "--input", "-i", help="feature table (CSV, JSON Lines or Parquet), "
+                               "optionally with enrichment columns (pd_grade, innovation_points, ...)"),
+    uscc: str | None = typer.Option(None, "--uscc", help="only this enterprise: its ranked product list"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="write the long table (csv/jsonl/parquet)"),
+    products_dir: Path | None = typer.Option(None, "--products", help="directory of product YAML files"),
+    consent: str = typer.Option("if_present", "--consent", help="if_present or require (consent columns)"),
+    enrich: bool = typer.Option(False, "--enrich", help="add evaluation scores (and PD with --risk-model) first"),
+    risk_model: str | None = typer.Option(None, "--risk-model", help="risk model artefact path or id (PD grade)"),
+) -> None:
+    """Every product for every enterprise: eligible or not (with the failed rule), limit, term, rate, rank."""
+    from innocredit.ingest.tables import write_table
+    from innocredit.lending.matching import match, match_one
+    from innocredit.lending.schema import PolicyError, load_policy, load_products
+
+    _check_format(fmt)
+    if consent not in ("if_present", "require"):
+        fail("--consent must be if_present or require")
+    try:
+        products, policy = load_products(products_dir), load_policy()
+    except PolicyError as exc:
+        fail(str(exc))
+    df, problems = read_match_input(input)
+    if problems:
+        n = print_problems(problems)
+        fail(f"{n} problem(s) in {input}; fix them and run again")
+    if enrich or risk_model:
+        from innocredit.lending.enrichment import enrich as add_enrichment
+
+        model = None
+        if risk_model:
+            try:
+                from innocredit.risk import load_model
+            except ImportError:
+                fail("--risk-model needs the risk area (innocredit.risk), which is not installed")
+            try:
+                model = load_model(risk_model)
+            except Exception as exc:  # a missing or unreadable artefact
+                fail(f"cannot load risk model {risk_model!r}: {exc}")
+        df = add_enrichment(df, risk_model=model)
+    if uscc is not None:
+        try:
+            ranked = match_one(df, uscc, products, policy, consent=consent)
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+        if fmt == "json":
+            echo_json({"uscc": uscc, "products": ranked})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=f"{uscc}")
+        for h in ("rank", "product", "eligible", "limit", "term", "rate", "failed rule"):
+            t.add_column(h)
+        for r in ranked:
+            t.add_row(str(r["rank"]), f"{r['product_name_en']} / {r['product_name_zh']}", str(r["eligible"]),
+                      "" if r["limit"] is None else f"{r['limit']:,.0f}", str(r["term_months"] or ""),
+                      "" if r["rate"] is None else f"{r['rate'] * 100:.2f}%",
+                      "" if r["failed_rule"] is None else f"{r['failed_rule']}: {r['failed_reason_en']}")
+        Console().print(t)
+        return
+    out = match(df, products, policy, consent=consent)
+    if output is not None:
+        write_table(out, output)
+    summary = (out.group_by("product_id").agg(pl.col("eligible").sum().alias("eligible"),
+                                                pl.col("limit").sum().alias("total_limit"))
+               .sort("product_id"))
+    if fmt == "json":
+        echo_json({"enterprises": df.height, "rows": out.height, "output": str(output) if output else None,
+                   "summary": summary.to_dicts(), "matches": None if output else out.to_dicts()})
+        return
+    print(out if output is None else summary)
+
+
+loans = typer.Typer(help="Loan lifecycle: apply, review, approve, contract, disburse, repay, schedule.",
+                    no_args_is_help=True)
+
+_DB = typer.Option(None, "--db", help="database URL (default INNOCREDIT_DATABASE_URL or ./innocredit.db)")
+_BANK = typer.Option(..., "--bank", help="the acting bank's organisation id")
+_FMT = typer.Option("table", "--format", "-f", help="table or json")
+
+
+def _engine(db: str | None) -> Any:
+    from innocredit.storage.base import make_engine
+    from innocredit.storage.migrate import upgrade
+
+    engine = make_engine(db)
+    upgrade(engine)
+    return engine
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"not an ISO date (YYYY-MM-DD): {value!r}")
+
+
+def _money(value: str) -> Decimal:
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        fail(f"not an amount: {value!r}")
+    return d
+
+
+def _run(db: str | None, fmt: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+    """Run one service call in a unit of work; domain refusals become exit 2 with the reason."""
+    from innocredit.lending.lifecycle import LifecycleError
+    from innocredit.storage.base import UnitOfWork
+    from innocredit.storage.lending import NotFound
+
+    _check_format(fmt)
+    engine = _engine(db)
+    try:
+        with UnitOfWork(engine) as uow:
+            result = fn(uow.session, *args, **kwargs)
+    except (LifecycleError, NotFound, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    if fmt == "json":
+        echo_json(result)
+    elif isinstance(result, list):
+        for row in result:
+            typer.echo(dumps(row))
+    else:
+        for k, v in (result.as_dict() if hasattr(result, "as_dict") else result).items():
+            typer.echo(f"{k}: {v}")
+
+
+@loans.command("apply")
+def apply_cmd(bank: str = _BANK, uscc: str = typer.Option(..., "--uscc"), product: str = typer.Option(..., "--product"),
+              amount: str = typer.Option(..., "--amount", help="yuan"), term: int = typer.Option(..., "--term"),
+              actor: str = typer.Option(..., "--actor"), draft: bool = typer.Option(False, "--draft"),
+              on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Record an application (submitted unless --draft)."""
+    from innocredit.profile.uscc import uscc_error
+    from innocredit.storage import lending as svc
+
+    err = uscc_error(uscc)
+    if err:
+        fail(f"--uscc: {err}")
+    _run(db, fmt, svc.apply, bank_id=bank, uscc=uscc, product_id=product, amount=_money(amount), term_months=term,
+         actor=actor, complete=not draft, on=_date(on))
+
+
+@loans.command("review")
+def review_cmd(application: str = typer.Argument(...), bank: str = _BANK,
+               reviewer: str = typer.Option(..., "--reviewer"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Start the credit review of an application."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.review, bank, application, reviewer)
+
+
+@loans.command("approve")
+def approve_cmd(application: str = typer.Argument(...), bank: str = _BANK,
+                approver: str = typer.Option(..., "--approver"), note: str | None = typer.Option(None, "--note"),
+                on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Approve (four-eyes; large loans need a second, different approver)."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.approve, bank, application, approver, note=note, on=_date(on))
+
+
+@loans.command("reject")
+def reject_cmd(application: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
+               reason: str = typer.Option(..., "--reason"), on: str | None = typer.Option(None, "--on"),
+               db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Reject an application under review."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.reject, bank, application, actor, reason, on=_date(on))
+
+
+@loans.command("contract")
+def contract_cmd(application: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
+                 rate: str = typer.Option(..., "--rate", help="annual rate as a fraction, e.g. 0.035"),
+                 method: str = typer.Option("equal_instalment", "--method"),
+                 day_count: str = typer.Option("30/360", "--day-count"), grace: int = typer.Option(0, "--grace"),
+                 guarantee: str | None = typer.Option(None, "--guarantee-scheme"),
+                 pool: str | None = typer.Option(None, "--pool-scheme"), on: str | None = typer.Option(None, "--on"),
+                 db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Sign the loan contract of an approved application."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.contract, bank, application, actor, rate=_money(rate), method=method, day_count=day_count,
+         grace_months=grace, guarantee_scheme=guarantee, pool_scheme=pool, on=_date(on))
+
+
+@loans.command("disburse")
+def disburse_cmd(loan: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
+                 on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Disburse a contracted loan and build its repayment schedule."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.disburse, bank, loan, actor, on=_date(on))
+
+
+@loans.command("repay")
+def repay_cmd(loan: str = typer.Argument(...), bank: str = _BANK, amount: str = typer.Option(..., "--amount"),
+              actor: str = typer.Option(..., "--actor"), on: str | None = typer.Option(None, "--on"),
+              db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Record a repayment (interest first, then principal, instalment by instalment)."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.repay, bank, loan, _money(amount), actor, on=_date(on))
+
+
+@loans.command("schedule")
+def schedule_cmd(loan: str | None = typer.Argument(None, help="a stored loan id; or give --principal etc."),
+                 bank: str | None = typer.Option(None, "--bank"),
+                 principal: str | None = typer.Option(None, "--principal"),
+                 rate: str | None = typer.Option(None, "--rate"), term: int | None = typer.Option(None, "--term"),
+                 method: str = typer.Option("equal_instalment", "--method"),
+                 day_count: str = typer.Option("30/360", "--day-count"), grace: int = typer.Option(0, "--grace"),
+                 start: str | None = typer.Option(None, "--start"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """A stored loan's schedule, or a schedule computed from --principal --rate --term [--method ...]."""
+    from innocredit.lending.schedules import build_schedule
+
+    _check_format(fmt)
+    if loan is not None:
+        if bank is None:
+            fail("--bank is required with a loan id")
+        from innocredit.storage import lending as svc
+
+        _run(db, fmt, svc.schedule, bank, loan)
+        return
+    if principal is None or rate is None or term is None:
+        fail("give a loan id, or --principal, --rate and --term")
+    try:
+        rows = build_schedule(_money(principal), _money(rate), term, method, _date(start) or dt.date.today(),
+                              grace_months=grace, day_count=day_count)
+    except ValueError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        echo_json([r.as_dict() for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"{r.number:>3} {r.due_date} principal {r.principal:>14} interest {r.interest:>12} "
+                   f"payment {r.payment:>14} balance {r.closing_balance:>14}")
+
+
+@loans.command("list")
+def list_cmd(bank: str = _BANK, status: str | None = typer.Option(None, "--status"), db: str | None = _DB,
+             fmt: str = _FMT) -> None:
+    """The acting bank's loans."""
+    from innocredit.storage import lending as svc
+
+    _run(db, fmt, svc.list_loans, bank, status)
+
+
+@loans.command("audit")
+def audit_cmd(db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Verify the hash chain of the lending audit log (exit 1 when an entry was altered)."""
+    from innocredit.storage import lending as svc
+    from innocredit.storage.base import UnitOfWork
+
+    _check_format(fmt)
+    engine = _engine(db)
+    with UnitOfWork(engine) as uow:
+        check = svc.verify_audit_chain(uow.session)
+    engine.dispose()
+    if fmt == "json":
+        echo_json(check.as_dict())
+    else:
+        typer.echo("audit chain intact" if check.ok else f"audit chain broken at seq {check.first_bad_seq}: "
+                   f"{check.reason}")
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("match")(match_cmd)
+    app.add_typer(loans, name="loans")

@@ -1,0 +1,498 @@
+"""Lending policies as data: products, guarantee schemes and the lending policy, checked on load.
+
+Each YAML file is validated against a JSON Schema, then against rules a schema cannot express
+(known columns, shares adding up to one, scheme constraints). Any problem raises ``PolicyError``
+naming the file, the path inside the YAML and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from innocredit.profile.features import BY_NAME
+
+HERE = Path(__file__).resolve().parent
+PRODUCTS_DIR = HERE / "products"
+SCHEMES_DIR = HERE / "schemes"
+POLICY_FILE = HERE / "policy.yaml"
+HOLIDAYS_FILE = HERE / "holidays.yaml"
+
+KINDS = ("credit", "talent", "innovation", "ip_pledge", "patent_pool", "guaranteed", "innovation_points",
+         "order_financing")
+ENHANCEMENTS = ("none", "ip_pledge", "pool", "guarantee")
+OPS = ("eq", "ne", "ge", "gt", "le", "lt", "in", "not_in", "is_true", "is_false")
+GRADES = tuple(f"G{i}" for i in range(1, 11))
+
+# Enrichment columns produced by other areas (evaluation, risk, IP, guarantee desk).
+ENRICHMENT_COLUMNS: dict[str, str] = {
+    "tech_sme_score": "float", "tech_sme_qualified": "bool", "high_tech_prescreen_passed": "bool",
+    "innovation_points": "float", "policy_credit_eligible": "bool", "bank_new_quality_score": "float",
+    "pd": "float", "pd_grade": "str", "ip_value_base": "float", "ip_pledge_capacity": "float",
+    "pool_capacity": "float", "guarantee_scheme": "str", "first_loan": "bool",
+}
+# Derived columns the matcher computes from the feature table (see eligibility.DERIVED).
+DERIVED_COLUMNS: dict[str, str] = {"firm_age_years": "float", "rd_intensity": "float", "debt_ratio": "float"}
+
+
+class PolicyError(ValueError):
+    """A policy file that breaks its schema: file, path inside the YAML, reason."""
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        self.file, self.path, self.reason = file, path, reason
+        super().__init__(f"{file}: at {path or '<root>'}: {reason}")
+
+
+_TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+         "properties": {"zh": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}}}
+_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+_NUM = {"type": "number"}
+_POS = {"type": "number", "exclusiveMinimum": 0}
+_FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+_COND = {
+    "type": "object", "required": ["column", "op"], "additionalProperties": False,
+    "properties": {"column": {"type": "string", "minLength": 1}, "op": {"enum": list(OPS)},
+                   "value": {"type": ["number", "string", "boolean", "array"]}},
+}
+_RULE = {
+    "type": "object", "required": ["id", "text"], "additionalProperties": False,
+    "properties": {"id": _ID, "text": _TEXT, "when": _COND,
+                   "any": {"type": "array", "minItems": 2, "items": _COND},
+                   "all": {"type": "array", "minItems": 2, "items": _COND}},
+    "oneOf": [{"required": ["when"]}, {"required": ["any"]}, {"required": ["all"]}],
+}
+_TERM = {"type": "object", "additionalProperties": False,
+         "properties": {"column": {"type": "string"}, "factor": _POS, "constant": _POS},
+         "oneOf": [{"required": ["column", "factor"]}, {"required": ["constant"]}]}
+_BAND = {"type": "object", "required": ["min", "factor"], "additionalProperties": False,
+         "properties": {"min": _NUM, "factor": {"type": "number", "minimum": 0}}}
+_MULT = {"type": "object", "required": ["column"], "additionalProperties": False,
+         "properties": {"column": {"type": "string"},
+                        "bands": {"type": "array", "minItems": 1, "items": _BAND},
+                        "map": {"type": "object", "minProperties": 1,
+                                "additionalProperties": {"type": "number", "minimum": 0}},
+                        "default": {"type": "number", "minimum": 0}},
+         "oneOf": [{"required": ["bands"]}, {"required": ["map"]}]}
+PRODUCT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "innocredit loan product",
+    "type": "object",
+    "required": ["id", "version", "name", "kind", "enhancement", "eligibility", "limit", "term", "pricing"],
+    "additionalProperties": False,
+    "properties": {
+        "id": _ID, "version": {"type": ["integer", "string"]}, "name": _TEXT, "description": _TEXT,
+        "kind": {"enum": list(KINDS)}, "enhancement": {"enum": list(ENHANCEMENTS)},
+        "source": {"type": "string"},
+        "consent": {"type": "array", "items": _ID},
+        "eligibility": {"type": "array", "minItems": 1, "items": _RULE},
+        "limit": {"type": "object", "required": ["terms", "max"], "additionalProperties": False,
+                  "properties": {"combine": {"enum": ["min", "max", "sum"]},
+                                 "terms": {"type": "array", "minItems": 1, "items": _TERM},
+                                 "multipliers": {"type": "array", "items": _MULT},
+                                 "min": {"type": "number", "minimum": 0}, "max": _POS,
+                                 "round_down_to": _POS, "cap_by_request": {"type": "boolean"}}},
+        "term": {"type": "object", "required": ["min_months", "max_months", "default_months"],
+                 "additionalProperties": False,
+                 "properties": {"min_months": {"type": "integer", "minimum": 1},
+                                "max_months": {"type": "integer", "minimum": 1},
+                                "default_months": {"type": "integer", "minimum": 1}}},
+        "pricing": {"type": "object", "required": ["lgd"], "additionalProperties": False,
+                    "properties": {"lgd": _FRACTION, "relending_eligible": {"type": "boolean"},
+                                   "extra_spread": _NUM}},
+    },
+}
+_PARTY = {"type": "object", "required": ["id", "role", "name", "share"], "additionalProperties": False,
+          "properties": {"id": _ID, "role": {"enum": ["lender", "guarantor", "re_guarantor", "national_fund",
+                                                       "government", "pool"]},
+                         "name": _TEXT, "share": _FRACTION, "fee_rate": _FRACTION}}
+SCHEME_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "innocredit risk-sharing scheme",
+    "type": "object", "required": ["id", "version", "name", "kind"], "additionalProperties": False,
+    "properties": {
+        "id": _ID, "version": {"type": ["integer", "string"]}, "name": _TEXT, "source": {"type": "string"},
+        "kind": {"enum": ["guarantee", "compensation_pool"]},
+        "parties": {"type": "array", "minItems": 2, "items": _PARTY},
+        "constraints": {"type": "array", "items": {
+            "type": "object", "required": ["party"], "additionalProperties": False,
+            "properties": {"party": _ID, "min": _FRACTION, "max": _FRACTION, "equals": _FRACTION}}},
+        "compensation": {"type": "object", "required": ["rate", "cap_share_of_exposure"], "additionalProperties": False,
+                         "properties": {"rate": _FRACTION, "rate_first_or_unsecured": _FRACTION,
+                                        "cap_share_of_exposure": _FRACTION, "pool_id": _ID, "pool_name": _TEXT}},
+    },
+    "oneOf": [{"properties": {"kind": {"const": "guarantee"}}, "required": ["parties"]},
+              {"properties": {"kind": {"const": "compensation_pool"}}, "required": ["compensation"]}],
+}
+POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["pricing", "limits", "lifecycle"],
+    "properties": {
+        "version": {"type": ["integer", "string"]},
+        "pricing": {"type": "object", "required": ["lpr_1y", "funding_floor", "capital_cost", "operating_cost",
+                                                   "relending", "grade_pd"],
+                    "additionalProperties": False,
+                    "properties": {"lpr_1y": _FRACTION, "funding_floor": _FRACTION, "capital_cost": _FRACTION,
+                                   "operating_cost": _FRACTION,
+                                   "relending": {"type": "object", "required": ["support", "cap_over_lpr"],
+                                                 "properties": {"support": _FRACTION, "cap_over_lpr": _FRACTION}},
+                                   "grade_pd": {"type": "object", "required": list(GRADES),
+                                                "additionalProperties": False,
+                                                "properties": {g: _FRACTION for g in GRADES}}}},
+        "limits": {"type": "object", "required": ["max_single_loan"],
+                   "properties": {"max_single_loan": _POS}},
+        "lifecycle": {"type": "object", "required": ["sla_working_days", "second_approver_threshold"],
+                      "properties": {"sla_working_days": {"type": "integer", "minimum": 1},
+                                     "second_approver_threshold": _POS}},
+    },
+}
+
+
+# --------------------------------------------------------------------------- value objects
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    text_zh: str
+    text_en: str
+    mode: str  # "all" or "any"
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class LimitTerm:
+    column: str | None
+    factor: float
+    constant: float | None = None
+
+
+@dataclass(frozen=True)
+class Multiplier:
+    column: str
+    bands: tuple[tuple[float, float], ...] = ()  # (min, factor), highest min first
+    mapping: tuple[tuple[str, float], ...] = ()
+    default: float = 0.0
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    combine: str
+    terms: tuple[LimitTerm, ...]
+    multipliers: tuple[Multiplier, ...]
+    min: float
+    max: float
+    round_down_to: float
+    cap_by_request: bool
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    version: str
+    name_zh: str
+    name_en: str
+    kind: str
+    enhancement: str
+    consent: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    limit: LimitRule
+    min_months: int
+    max_months: int
+    default_months: int
+    lgd: float
+    relending_eligible: bool
+    extra_spread: float
+    file: str
+    sha256: str
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        cols = {c.column for r in self.rules for c in r.conditions}
+        cols |= {t.column for t in self.limit.terms if t.column}
+        cols |= {m.column for m in self.limit.multipliers}
+        return frozenset(cols | {"pd_grade"})
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    role: str
+    name_zh: str
+    name_en: str
+    share: Decimal
+    fee_rate: Decimal
+
+
+@dataclass(frozen=True)
+class Scheme:
+    id: str
+    version: str
+    name_zh: str
+    name_en: str
+    kind: str
+    parties: tuple[Party, ...] = ()
+    rate: Decimal = Decimal(0)
+    rate_first_or_unsecured: Decimal = Decimal(0)
+    cap_share_of_exposure: Decimal = Decimal(1)
+    pool_id: str = "compensation_pool"
+    pool_name_zh: str = "风险补偿资金池"
+    pool_name_en: str = "risk-compensation pool"
+    file: str = "<dict>"
+
+
+@dataclass(frozen=True)
+class Policy:
+    lpr_1y: float
+    funding_floor: float
+    capital_cost: float
+    operating_cost: float
+    relending_support: float
+    relending_cap_over_lpr: float
+    grade_pd: dict[str, float]
+    max_single_loan: float
+    sla_working_days: int
+    second_approver_threshold: Decimal
+    overrides: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- loading helpers
+
+
+def _path(parts: Any) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+
+def _validate(data: Any, schema: dict[str, Any], file: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = errors[-1]
+        while err.context:  # oneOf: report the most specific branch failure
+            err = max(err.context, key=lambda e: len(e.absolute_path))
+        raise PolicyError(file, _path(err.absolute_path), err.message)
+
+
+def _read_yaml(path: Path) -> tuple[Any, str]:
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise PolicyError(str(path), "", f"not valid YAML: {exc}") from exc
+    return data, hashlib.sha256(raw).hexdigest()
+
+
+def _known(column: str) -> bool:
+    return (column in BY_NAME or column in ENRICHMENT_COLUMNS or column in DERIVED_COLUMNS
+            or column.startswith("has_consent_"))
+
+
+def _kind_of(column: str) -> str:
+    if column in ENRICHMENT_COLUMNS:
+        return ENRICHMENT_COLUMNS[column]
+    if column in DERIVED_COLUMNS:
+        return DERIVED_COLUMNS[column]
+    if column.startswith("has_consent_"):
+        return "bool"
+    import polars as pl
+
+    dtype = BY_NAME[column].dtype
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype == pl.String:
+        return "str"
+    if dtype == pl.Date:
+        return "date"
+    return "float"
+
+
+def _condition(c: dict[str, Any], file: str, path: str) -> Condition:
+    col, op, value = c["column"], c["op"], c.get("value")
+    if not _known(col):
+        raise PolicyError(file, f"{path}.column", f"unknown column {col!r} (not in the feature table, the "
+                                                  "enrichment columns or the derived columns)")
+    kind = _kind_of(col)
+    if op in ("is_true", "is_false"):
+        if "value" in c:
+            raise PolicyError(file, f"{path}.value", f"operator {op} takes no value")
+        if kind != "bool":
+            raise PolicyError(file, f"{path}.op", f"operator {op} needs a boolean column; {col} is {kind}")
+        return Condition(col, op)
+    if "value" not in c:
+        raise PolicyError(file, f"{path}.value", f"operator {op} needs a value")
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise PolicyError(file, f"{path}.value", f"operator {op} needs a non-empty list")
+        return Condition(col, op, tuple(value))
+    if isinstance(value, list):
+        raise PolicyError(file, f"{path}.value", f"operator {op} takes one value, not a list")
+    if op in ("ge", "gt", "le", "lt") and (kind != "float" or isinstance(value, bool | str)):
+        raise PolicyError(file, f"{path}", f"operator {op} compares numbers; {col} is {kind}, value {value!r}")
+    if kind == "bool" and not isinstance(value, bool):
+        raise PolicyError(file, f"{path}.value", f"{col} is boolean; value must be true or false")
+    return Condition(col, op, value)
+
+
+def product_from_dict(data: Any, file: str = "<dict>", sha256: str = "") -> Product:
+    _validate(data, PRODUCT_SCHEMA, file)
+    rules = []
+    seen: set[str] = set()
+    for i, r in enumerate(data["eligibility"]):
+        path = f"eligibility[{i}]"
+        if r["id"] in seen:
+            raise PolicyError(file, f"{path}.id", f"duplicate rule id {r['id']!r}")
+        seen.add(r["id"])
+        if "when" in r:
+            mode, conds = "all", [_condition(r["when"], file, f"{path}.when")]
+        else:
+            mode = "any" if "any" in r else "all"
+            conds = [_condition(c, file, f"{path}.{mode}[{j}]") for j, c in enumerate(r[mode])]
+        rules.append(Rule(r["id"], r["text"]["zh"], r["text"]["en"], mode, tuple(conds)))
+    lim = data["limit"]
+    terms = []
+    for i, t in enumerate(lim["terms"]):
+        if "column" in t:
+            if not _known(t["column"]) or _kind_of(t["column"]) != "float":
+                raise PolicyError(file, f"limit.terms[{i}].column", f"{t['column']!r} is not a known numeric column")
+            terms.append(LimitTerm(t["column"], float(t["factor"])))
+        else:
+            terms.append(LimitTerm(None, 1.0, float(t["constant"])))
+    mults = []
+    for i, m in enumerate(lim.get("multipliers", [])):
+        if not _known(m["column"]):
+            raise PolicyError(file, f"limit.multipliers[{i}].column", f"unknown column {m['column']!r}")
+        bands = tuple(sorted(((float(b["min"]), float(b["factor"])) for b in m.get("bands", [])), reverse=True))
+        mapping = tuple((str(k), float(v)) for k, v in m.get("map", {}).items())
+        mults.append(Multiplier(m["column"], bands, mapping, float(m.get("default", 0.0))))
+    lo, hi = float(lim.get("min", 0)), float(lim["max"])
+    if lo > hi:
+        raise PolicyError(file, "limit.min", f"minimum {lo} is above maximum {hi}")
+    term = data["term"]
+    if not term["min_months"] <= term["default_months"] <= term["max_months"]:
+        raise PolicyError(file, "term", "need min_months <= default_months <= max_months")
+    pricing = data["pricing"]
+    return Product(
+        id=data["id"], version=str(data["version"]), name_zh=data["name"]["zh"], name_en=data["name"]["en"],
+        kind=data["kind"], enhancement=data["enhancement"], consent=tuple(data.get("consent", [])),
+        rules=tuple(rules),
+        limit=LimitRule(lim.get("combine", "min"), tuple(terms), tuple(mults), lo, hi,
+                        float(lim.get("round_down_to", 1)), bool(lim.get("cap_by_request", True))),
+        min_months=term["min_months"], max_months=term["max_months"], default_months=term["default_months"],
+        lgd=float(pricing["lgd"]), relending_eligible=bool(pricing.get("relending_eligible", False)),
+        extra_spread=float(pricing.get("extra_spread", 0.0)), file=file, sha256=sha256,
+    )
+
+
+def load_product(path: str | Path) -> Product:
+    path = Path(path)
+    data, sha = _read_yaml(path)
+    return product_from_dict(data, str(path), sha)
+
+
+def load_products(directory: str | Path | None = None) -> list[Product]:
+    """Every ``*.yaml`` product in ``directory`` (default: the shipped catalogue), sorted by id."""
+    directory = Path(directory) if directory else PRODUCTS_DIR
+    products = [load_product(p) for p in sorted(directory.glob("*.yaml"))]
+    ids = [p.id for p in products]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise PolicyError(str(directory), "id", f"duplicate product ids: {sorted(dup)}")
+    return sorted(products, key=lambda p: p.id)
+
+
+def scheme_from_dict(data: Any, file: str = "<dict>") -> Scheme:
+    _validate(data, SCHEME_SCHEMA, file)
+    name = data["name"]
+    if data["kind"] == "compensation_pool":
+        c = data["compensation"]
+        return Scheme(data["id"], str(data["version"]), name["zh"], name["en"], "compensation_pool",
+                      rate=Decimal(str(c["rate"])),
+                      rate_first_or_unsecured=Decimal(str(c.get("rate_first_or_unsecured", c["rate"]))),
+                      cap_share_of_exposure=Decimal(str(c["cap_share_of_exposure"])),
+                      pool_id=c.get("pool_id", "compensation_pool"),
+                      pool_name_zh=c.get("pool_name", {}).get("zh", "风险补偿资金池"),
+                      pool_name_en=c.get("pool_name", {}).get("en", "risk-compensation pool"), file=file)
+    parties = tuple(Party(p["id"], p["role"], p["name"]["zh"], p["name"]["en"], Decimal(str(p["share"])),
+                          Decimal(str(p.get("fee_rate", 0)))) for p in data["parties"])
+    ids = [p.id for p in parties]
+    if len(set(ids)) != len(ids):
+        raise PolicyError(file, "parties", "duplicate party ids")
+    if sum(1 for p in parties if p.role == "lender") != 1:
+        raise PolicyError(file, "parties", "exactly one party must have role 'lender'")
+    total = sum((p.share for p in parties), Decimal(0))
+    if total != Decimal(1):
+        raise PolicyError(file, "parties", f"shares add up to {total}, not 1")
+    by_id = {p.id: p for p in parties}
+    for i, con in enumerate(data.get("constraints", [])):
+        party = by_id.get(con["party"])
+        if party is None:
+            raise PolicyError(file, f"constraints[{i}].party", f"no party {con['party']!r}")
+        for key, ok in (("min", lambda s, v: s >= v), ("max", lambda s, v: s <= v), ("equals", lambda s, v: s == v)):
+            if key in con and not ok(party.share, Decimal(str(con[key]))):
+                raise PolicyError(file, f"constraints[{i}]",
+                                  f"{party.id} share {party.share} breaks {key} {con[key]} of the scheme")
+    return Scheme(data["id"], str(data["version"]), name["zh"], name["en"], "guarantee", parties=parties, file=file)
+
+
+def load_schemes(directory: str | Path | None = None) -> dict[str, Scheme]:
+    directory = Path(directory) if directory else SCHEMES_DIR
+    out: dict[str, Scheme] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        data, _ = _read_yaml(path)
+        scheme = scheme_from_dict(data, str(path))
+        if scheme.id in out:
+            raise PolicyError(str(path), "id", f"duplicate scheme id {scheme.id!r}")
+        out[scheme.id] = scheme
+    return out
+
+
+ENV_OVERRIDES = {
+    "INNOCREDIT_LPR_1Y": ("pricing", "lpr_1y", float),
+    "INNOCREDIT_FUNDING_FLOOR": ("pricing", "funding_floor", float),
+    "INNOCREDIT_SLA_WORKING_DAYS": ("lifecycle", "sla_working_days", int),
+    "INNOCREDIT_SECOND_APPROVER_THRESHOLD": ("lifecycle", "second_approver_threshold", float),
+    "INNOCREDIT_MAX_SINGLE_LOAN": ("limits", "max_single_loan", float),
+}
+
+
+def policy_from_dict(data: Any, file: str = "<dict>", env: Mapping[str, str] | None = None) -> Policy:
+    """Build the policy; ``env`` (default ``os.environ``) may override the values in ``ENV_OVERRIDES``."""
+    env = os.environ if env is None else env
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in (data or {}).items()}
+    overrides: dict[str, str] = {}
+    for var, (section, key, conv) in ENV_OVERRIDES.items():
+        if env.get(var):
+            try:
+                data.setdefault(section, {})[key] = conv(env[var])
+            except ValueError as exc:
+                raise PolicyError(f"environment {var}", f"{section}.{key}", f"not a number: {env[var]!r}") from exc
+            overrides[var] = env[var]
+    _validate(data, POLICY_SCHEMA, file)
+    p, lim, lc = data["pricing"], data["limits"], data["lifecycle"]
+    return Policy(
+        lpr_1y=float(p["lpr_1y"]), funding_floor=float(p["funding_floor"]), capital_cost=float(p["capital_cost"]),
+        operating_cost=float(p["operating_cost"]), relending_support=float(p["relending"]["support"]),
+        relending_cap_over_lpr=float(p["relending"]["cap_over_lpr"]),
+        grade_pd={g: float(p["grade_pd"][g]) for g in GRADES}, max_single_loan=float(lim["max_single_loan"]),
+        sla_working_days=int(lc["sla_working_days"]),
+        second_approver_threshold=Decimal(str(lc["second_approver_threshold"])), overrides=overrides,
+    )
+
+
+def load_policy(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Policy:
+    path = Path(path) if path else POLICY_FILE
+    data, _ = _read_yaml(path)
+    return policy_from_dict(data, str(path), env)
