@@ -127,7 +127,8 @@ BANK_LOANS = Feed("bank_loans", "banks: existing loans and repayment history, on
     FieldSpec("product_kind", _S), _money("amount", required=True), FieldSpec("rate", _F, non_negative=True),
     FieldSpec("disbursed_on", _D, required=True), FieldSpec("maturity_on", _D), _flag("secured"),
     _money("outstanding"), _count("days_past_due"), FieldSpec("status", _S, choices=LOAN_STATUSES),
-    FieldSpec("default_12m", _I, choices=None),
+    FieldSpec("default_12m", _I, valid=lambda c: pl.col(c).is_in([0, 1]),
+              explain=lambda v: f"default_12m must be 0 or 1, not {v!r}"),
 ), ("uscc", "loan_id"))
 
 APPLICATIONS = Feed("applications", "financing needs from visits or self-applications (申报)", (

@@ -1,0 +1,175 @@
+"""Load one feed file into the store: validate, diff against stored rows, insert in one transaction.
+
+* A file whose sha256 was already loaded for the same feed is skipped (idempotent re-runs).
+* Bad values become ``RowProblem`` s (quarantine); good rows are kept.
+* A row whose key + ``as_of`` is already stored with identical values is ``unchanged``; with
+  different values it is ``updated`` (the stored row is replaced and points to the new batch).
+  A newer ``as_of`` is a new row: older ones stay as history.
+* Everything for a file (batch row, problems, feed rows) is written in ONE transaction: a crash
+  leaves the store as it was before that file.
+* Bulk paths: PostgreSQL ``COPY``; SQLite ``executemany`` on the driver cursor (``FeedRepository``).
+
+Test hook: ``INNOCREDIT_TEST_CRASH_AFTER_ROWS=N`` makes the process ``os._exit(9)`` once N rows
+of a file have been sent to the database (before commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy.engine import Engine
+
+from innocredit.ingest.feeds import FEEDS, Feed
+from innocredit.ingest.problems import RowProblem, TableError
+from innocredit.ingest.tables import read_text_table, validate_table
+from innocredit.storage.base import UnitOfWork
+from innocredit.storage.feeds import FeedRepository
+
+CHUNK_ROWS = 20_000
+CRASH_ENV = "INNOCREDIT_TEST_CRASH_AFTER_ROWS"
+LINE_COL = "source_line"
+_LINE_TMP = "__innocredit_source_line"
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    file: str
+    feed: str | None
+    status: str = "loaded"  # loaded | skipped (same sha256 already loaded) | failed | ignored (not a feed file)
+    sha256: str | None = None
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0  # new rows (new key or newer as_of)
+    rows_updated: int = 0  # same key + as_of, different values: replaced
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        d["problems"] = [p.as_dict() for p in self.problems]
+        return d
+
+
+def feed_of(path: Path) -> Feed | None:
+    """The feed a file belongs to: its name is the feed id, or starts with ``<id>_`` / ``<id>-``."""
+    stem = path.name.split(".", 1)[0].lower()
+    for fid in sorted(FEEDS, key=len, reverse=True):
+        if stem == fid or stem.startswith((fid + "_", fid + "-")):
+            return FEEDS[fid]
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _crash_after() -> int | None:
+    value = os.environ.get(CRASH_ENV)
+    return int(value) if value else None
+
+
+def validate_feed_file(feed: Feed, path: Path) -> tuple[pl.DataFrame, list[RowProblem], int, list[str]]:
+    """Read and check a feed file. Returns (good rows with ``source_line``, problems, rows read, ignored columns)."""
+    raw, first_line, _ = read_text_table(path)
+    names = set(feed.field_names())
+    ignored = [c for c in raw.columns if c not in names]
+    raw = raw.select([c for c in raw.columns if c in names]).with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).cast(pl.String).alias(_LINE_TMP)
+    )
+    table = validate_table(raw, feed.fields, str(path), first_line, key=feed.row_key, keep_extra=True)
+    data = table.data
+    exprs = [pl.col(f.name) if f.name in data.columns else pl.lit(None, dtype=f.dtype).alias(f.name)
+             for f in feed.fields]
+    data = data.select(*exprs, pl.col(_LINE_TMP).cast(pl.Int64).alias(LINE_COL))
+    return data, table.problems, table.rows_read, ignored
+
+
+def diff_rows(feed: Feed, new: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Split ``new`` into (rows to insert, rows that replace a stored row, count unchanged)."""
+    key = list(feed.row_key)
+    values = [f.name for f in feed.fields if f.name not in feed.row_key]
+    if stored.height == 0:
+        return new, new.clear(), 0
+    joined = new.join(stored.with_columns(pl.lit(True).alias("__hit")), on=key, how="left", suffix="__old",
+                      nulls_equal=False)
+    hit = pl.col("__hit").fill_null(False)
+    same = pl.all_horizontal([pl.col(v).eq_missing(pl.col(f"{v}__old")) for v in values]) if values else pl.lit(True)
+    joined = joined.with_columns(hit.alias("__hit"), same.alias("__same"))
+    keep = new.columns
+    fresh = joined.filter(~pl.col("__hit")).select(keep)
+    changed = joined.filter(pl.col("__hit") & ~pl.col("__same")).select(keep)
+    unchanged = joined.filter(pl.col("__hit") & pl.col("__same")).height
+    return fresh, changed, unchanged
+
+
+def _crash_hook(crash_after: int | None):  # type: ignore[no-untyped-def]
+    if crash_after is None:
+        return None
+
+    def hook(sent: int) -> None:
+        if sent >= crash_after:
+            os._exit(9)  # the test hook: die mid-file, before the commit
+
+    return hook
+
+
+def load_file(engine: Engine, feed: Feed, path: str | Path) -> FileReport:
+    """Load one feed file (see module doc)."""
+    path = Path(path)
+    started = dt.datetime.now(dt.UTC)
+    report = FileReport(file=str(path), feed=feed.id)
+    report.sha256 = sha256_of(path)
+    with UnitOfWork(engine) as uow:
+        repo = FeedRepository(uow.session)
+        done = repo.loaded_batch(feed.id, report.sha256)
+        if done is not None:
+            report.status = "skipped"
+            report.batch_id, report.rows_read, report.rows_rejected = done.id, done.rows_read, done.rows_rejected
+            report.rows_unchanged = done.rows_read - done.rows_rejected
+            report.problems = [RowProblem(str(path), p.line, p.column, p.value, p.reason)
+                               for p in repo.batch_problems(done.id)]
+            return report
+    try:
+        data, problems, rows_read, ignored = validate_feed_file(feed, path)
+    except TableError as exc:
+        report.status, report.error = "failed", str(exc)
+        return report
+    report.rows_read, report.problems, report.ignored_columns = rows_read, problems, ignored
+    report.rows_rejected = rows_read - data.height
+    crash_after = _crash_after()
+    with UnitOfWork(engine) as uow:  # one transaction for the whole file
+        repo = FeedRepository(uow.session)
+        batch = repo.start_batch(feed=feed.id, file=path.name, file_sha256=report.sha256, rows_read=rows_read,
+                                 rows_rejected=report.rows_rejected, started_at=started)
+        report.batch_id = batch.id
+        if data.height:
+            stored = repo.rows_between(feed, data["as_of"].min(), data["as_of"].max())  # type: ignore[arg-type]
+            fresh, changed, report.rows_unchanged = diff_rows(feed, data, stored)
+            repo.delete_rows(feed, changed)
+            to_insert = pl.concat([fresh, changed]).with_columns(pl.lit(batch.id, dtype=pl.Int64).alias("batch_id"))
+            chunk = CHUNK_ROWS if crash_after is None else max(1, min(CHUNK_ROWS, crash_after))
+            repo.bulk_insert(feed, to_insert, chunk, _crash_hook(crash_after))
+            report.rows_loaded, report.rows_updated = fresh.height, changed.height
+        repo.add_problems(batch.id, [{"line": p.line, "column": p.column,
+                                      "value": None if p.value is None else str(p.value), "reason": p.reason}
+                                     for p in problems])
+        batch.rows_loaded, batch.rows_updated = report.rows_loaded, report.rows_updated
+        batch.rows_unchanged, batch.finished_at = report.rows_unchanged, dt.datetime.now(dt.UTC)
+    report.seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    return report
