@@ -18,7 +18,7 @@ EXIT_USAGE = 2  # bad input, unknown id, unreadable file
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -26,7 +26,7 @@ def print_problems(problems: Iterable[RowProblem], limit: int = 50) -> int:
     count = 0
     for p in problems:
         if count < limit:
-            err_console.print(str(p), highlight=False, markup=False)
+            err_console.print(str(p), highlight=False, markup=False, soft_wrap=True)
         count += 1
     if count > limit:
         err_console.print(f"... and {count - limit} more problems", highlight=False)

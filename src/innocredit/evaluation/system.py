@@ -1,0 +1,381 @@
+"""Indicator systems as data: load a YAML file, validate it against the schema, parse its formulas.
+
+A validation failure is a :class:`SystemError_` naming the file, the path inside the YAML
+(``indicators/2/scoring/bands/0/min``) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from innocredit.evaluation.formula import Formula, FormulaError, fraction, parse
+from innocredit.evaluation.schema import SYSTEM_SCHEMA
+from innocredit.profile.features import FEATURE_COLUMNS
+
+SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
+DERIVED_NAMES = ("age_years", "stage", "as_of")
+
+
+class SystemError_(ValueError):  # noqa: N801 - trailing underscore keeps the builtin name free
+    """An indicator-system file that cannot be used: file, YAML path, reason."""
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        self.file, self.path, self.reason = file, path, reason
+        super().__init__(f"{file}: at {path or '(top)'}: {reason}")
+
+
+@dataclass(frozen=True)
+class Band:
+    lower: float | str  # as written in the file; compared exactly as a decimal fraction
+    exclusive: bool
+    points: float
+    label: dict[str, str] | None = None
+
+    @property
+    def fraction(self) -> Fraction:
+        return fraction(self.lower)
+
+
+@dataclass(frozen=True)
+class Case:
+    when: Formula
+    points: float
+    label: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Scoring:
+    method: str  # bands | cases | reference | percentile
+    bands: tuple[Band, ...] = ()
+    cases: tuple[Case, ...] = ()
+    otherwise: float = 0.0
+    reference: float | None = None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    id: str
+    name: dict[str, str]
+    value: Formula | None
+    scoring: Scoring
+    format: str = "number"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: dict[str, str]
+    group: str
+    max_points: float
+    alternatives: tuple[Alternative, ...]  # one for a plain indicator, several for "best_of"
+    format: str = "number"
+    track: bool = False
+
+    @property
+    def best_of(self) -> bool:
+        return len(self.alternatives) > 1
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        names: set[str] = set()
+        for alt in self.alternatives:
+            if alt.value is not None:
+                names |= alt.value.names
+            for c in alt.scoring.cases:
+                names |= c.when.names
+        return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: dict[str, str]
+    when: Formula
+    points: float = 0.0
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: dict[str, str]
+    weight: float | dict[str, float] | None = None
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class Lever:
+    field: str
+    name: dict[str, str]
+    step: float = 1.0
+    max_steps: int = 200
+    relative: bool = False
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackLevel:
+    id: str
+    name: dict[str, str]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class System:
+    """A loaded, validated indicator system."""
+
+    id: str
+    version: str
+    name: dict[str, str]
+    source: dict[str, str]
+    indicators: tuple[Indicator, ...]
+    groups: tuple[Group, ...]
+    qualification: Formula
+    qualification_line: float | None = None
+    max_score: float = 100.0
+    conditions: tuple[Rule, ...] = ()
+    vetoes: tuple[Rule, ...] = ()
+    direct_routes: tuple[Rule, ...] = ()
+    bonuses: tuple[Rule, ...] = ()
+    deductions: tuple[Rule, ...] = ()
+    bonus_cap: float | None = None
+    flags: tuple[Rule, ...] = ()
+    stages: tuple[Rule, ...] = ()
+    default_stage: str | None = None
+    track_levels: tuple[TrackLevel, ...] = ()
+    track_min_size: int = 30
+    levers: tuple[Lever, ...] = ()
+    inputs: tuple[str, ...] = ()
+    description: str = ""
+    file: str = ""
+    sha256: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def indicator(self, ind_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == ind_id:
+                return ind
+        raise KeyError(ind_id)
+
+    @property
+    def tracked(self) -> tuple[Indicator, ...]:
+        """Indicators placed in the track (percentile within peers)."""
+        if not self.track_levels:
+            return ()
+        return tuple(i for i in self.indicators if i.track or any(a.scoring.method == "percentile"
+                                                                  for a in i.alternatives))
+
+    @property
+    def uses_stages(self) -> bool:
+        return bool(self.stages) or any(isinstance(g.weight, dict) for g in self.groups)
+
+    @property
+    def feature_inputs(self) -> frozenset[str]:
+        """Feature-table columns the system reads (for the missing-field report)."""
+        names: set[str] = set()
+        for ind in self.indicators:
+            names |= ind.inputs
+        for r in (*self.conditions, *self.vetoes, *self.direct_routes, *self.bonuses, *self.deductions, *self.stages):
+            names |= r.when.names
+        known = set(FEATURE_COLUMNS) | set(self.inputs)
+        return frozenset(n for n in names if n in known and n != "as_of")
+
+
+# --------------------------------------------------------------------------- loading
+
+def list_systems(directory: Path | None = None) -> list[System]:
+    """Every shipped system (``systems/*.yaml``), sorted by id."""
+    d = directory or SYSTEMS_DIR
+    return sorted((load_system(p) for p in d.glob("*.yaml")), key=lambda s: s.id)
+
+
+def load_system(id_or_path: str | Path) -> System:
+    """Load a system by id (a shipped file ``systems/<id>.yaml``) or by path to a YAML file."""
+    p = Path(id_or_path)
+    if not (p.suffix in (".yaml", ".yml") or p.exists()):
+        p = SYSTEMS_DIR / f"{id_or_path}.yaml"
+        if not p.exists():
+            known = ", ".join(sorted(x.stem for x in SYSTEMS_DIR.glob("*.yaml")))
+            raise SystemError_(str(id_or_path), "", f"unknown system {str(id_or_path)!r}; known: {known}")
+    if not p.exists():
+        raise SystemError_(str(p), "", "no such file")
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SystemError_(str(p), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    return system_from_dict(data, str(p), hashlib.sha256(text.encode()).hexdigest())
+
+
+def system_from_dict(data: Any, file: str = "<dict>", sha256: str | None = None) -> System:
+    """Validate a parsed YAML document and build the :class:`System`."""
+    validator = jsonschema.Draft202012Validator(SYSTEM_SCHEMA)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        err = _deepest(errors[0])
+        raise SystemError_(file, _path(err.absolute_path), _message(err))
+    if sha256 is None:
+        sha256 = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return _Builder(data, file, sha256).build()
+
+
+def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    # for oneOf failures, report the branch that got furthest (most specific message)
+    while err.context:
+        best = max(err.context, key=lambda e: (len(e.absolute_path), e.validator != "const"))
+        if best.validator == "const" and len(err.context) > 1:
+            break
+        err = best
+    return err
+
+
+def _path(parts: Any) -> str:
+    return "/".join(str(p) for p in parts)
+
+
+def _message(err: jsonschema.ValidationError) -> str:
+    if err.validator == "required":
+        return err.message.replace("is a required property", "is required")
+    if err.validator == "additionalProperties":
+        return f"unknown key: {err.message}"
+    if err.validator == "oneOf" and isinstance(err.instance, dict) and "method" in err.instance:
+        return f"scoring method {err.instance.get('method')!r} is not one of bands, cases, reference, percentile " \
+               "or its keys do not fit the method"
+    return err.message
+
+
+class _Builder:
+    def __init__(self, data: dict[str, Any], file: str, sha256: str) -> None:
+        self.d, self.file, self.sha = data, file, sha256
+        self.known = set(FEATURE_COLUMNS) | set(data.get("inputs", [])) | set(DERIVED_NAMES)
+
+    def fail(self, path: str, reason: str) -> SystemError_:
+        return SystemError_(self.file, path, reason)
+
+    def formula(self, text: Any, path: str, extra: set[str] | frozenset[str] = frozenset()) -> Formula:
+        try:
+            f = parse(text)
+        except FormulaError as exc:
+            raise self.fail(path, str(exc)) from exc
+        unknown = sorted(f.names - self.known - set(extra))
+        if unknown:
+            raise self.fail(path, f"formula {f.text!r} names unknown field(s): {', '.join(unknown)}")
+        return f
+
+    def scoring(self, s: dict[str, Any], path: str) -> Scoring:
+        method = s["method"]
+        if method == "bands":
+            bands = []
+            prev = None
+            for i, b in enumerate(s["bands"]):
+                lower = b["min"] if "min" in b else b["above"]
+                try:
+                    lower_f = float(fraction(lower))
+                except Exception as exc:
+                    raise self.fail(f"{path}/bands/{i}", f"band bound {lower!r} is not a number") from exc
+                if prev is not None and lower_f > prev:
+                    raise self.fail(f"{path}/bands/{i}", "bands must be listed from the highest lower bound down")
+                prev = lower_f
+                bands.append(Band(lower, "above" in b, float(b["points"]), b.get("label")))
+            return Scoring("bands", bands=tuple(bands), otherwise=float(s.get("else", 0)))
+        if method == "cases":
+            cases = tuple(Case(self.formula(c["when"], f"{path}/cases/{i}/when"), float(c["points"]), c.get("label"))
+                          for i, c in enumerate(s["cases"]))
+            return Scoring("cases", cases=cases, otherwise=float(s.get("else", 0)))
+        if method == "reference":
+            return Scoring("reference", reference=float(s["reference"]))
+        return Scoring("percentile")
+
+    def alternative(self, a: dict[str, Any], path: str, default_id: str, default_name: dict[str, str]) -> Alternative:
+        scoring = self.scoring(a["scoring"], f"{path}/scoring")
+        value = self.formula(a["value"], f"{path}/value") if "value" in a else None
+        if value is None and scoring.method != "cases":
+            raise self.fail(f"{path}", f"scoring method {scoring.method!r} needs a 'value' formula")
+        return Alternative(a.get("id", default_id), a.get("name", default_name), value, scoring,
+                           a.get("format", "number"))
+
+    def rules(self, key: str, extra: set[str] | frozenset[str] = frozenset()) -> tuple[Rule, ...]:
+        out = []
+        seen: set[str] = set()
+        for i, r in enumerate(self.d.get(key, []) if key != "stages" else self.d.get("stages", {}).get("rules", [])):
+            path = f"{key}/{i}" if key != "stages" else f"stages/rules/{i}"
+            if r["id"] in seen:
+                raise self.fail(f"{path}/id", f"duplicate id {r['id']!r}")
+            seen.add(r["id"])
+            out.append(Rule(r["id"], r["name"], self.formula(r["when"], f"{path}/when", extra), float(r.get("points", 0))))
+        return tuple(out)
+
+    def build(self) -> System:
+        d = self.d
+        groups = tuple(Group(g["id"], g["name"], g.get("weight"), g.get("minimum")) for g in d["groups"])
+        group_ids = [g.id for g in groups]
+        if len(set(group_ids)) != len(group_ids):
+            raise self.fail("groups", "duplicate group id")
+        stage_ids = {r["id"] for r in d.get("stages", {}).get("rules", [])} | (
+            {d["stages"]["default"]} if "stages" in d else set())
+        for gi, g in enumerate(groups):
+            if isinstance(g.weight, dict):
+                if not stage_ids:
+                    raise self.fail(f"groups/{gi}/weight", "stage-dependent weights need a 'stages' section")
+                missing = stage_ids - set(g.weight)
+                if missing:
+                    raise self.fail(f"groups/{gi}/weight", f"no weight for stage(s): {', '.join(sorted(missing))}")
+        indicators = []
+        seen: set[str] = set()
+        for i, ind in enumerate(d["indicators"]):
+            path = f"indicators/{i}"
+            if ind["id"] in seen:
+                raise self.fail(f"{path}/id", f"duplicate indicator id {ind['id']!r}")
+            seen.add(ind["id"])
+            if ind["group"] not in group_ids:
+                raise self.fail(f"{path}/group", f"group {ind['group']!r} is not declared in 'groups'")
+            if "best_of" in ind:
+                alts = tuple(self.alternative(a, f"{path}/best_of/{j}", a["id"], a["name"])
+                             for j, a in enumerate(ind["best_of"]))
+            else:
+                alts = (self.alternative(ind, path, ind["id"], ind["name"]),)
+            for j, alt in enumerate(alts):
+                top = max([b.points for b in alt.scoring.bands] + [c.points for c in alt.scoring.cases] + [0])
+                if top > ind["max_points"]:
+                    raise self.fail(f"{path}" + (f"/best_of/{j}" if len(alts) > 1 else ""),
+                                    f"a band gives {top} points, more than max_points {ind['max_points']}")
+            indicators.append(Indicator(ind["id"], ind["name"], ind["group"], float(ind["max_points"]), alts,
+                                        ind.get("format", alts[0].format), bool(ind.get("track", False))))
+        ind_ids = [x.id for x in indicators]
+        computed = {"score", "bonus", "deduction", "total_points", *(f"pt_{x}" for x in ind_ids),
+                    *(f"grp_{g}" for g in group_ids), *(f"val_{x}" for x in ind_ids)}
+        qual = d["qualification"]
+        track = d.get("track")
+        if any(a.scoring.method == "percentile" for x in indicators for a in x.alternatives) and not track:
+            raise self.fail("track", "percentile scoring needs a 'track' section (cohort levels)")
+        levers = tuple(Lever(lv["field"], lv["name"], float(lv.get("step", 1)), int(lv.get("max_steps", 200)),
+                             bool(lv.get("relative", False)), tuple(lv.get("also", ())))
+                       for lv in d.get("levers", []))
+        for i, lv in enumerate(levers):
+            for f in (lv.field, *lv.also):
+                if f not in self.known:
+                    raise self.fail(f"levers/{i}/field", f"unknown field {f!r}")
+        return System(
+            id=d["id"], version=str(d["version"]), name=d["name"], source=d["source"],
+            indicators=tuple(indicators), groups=groups,
+            qualification=self.formula(qual["rule"], "qualification/rule", computed),
+            qualification_line=qual.get("line"), max_score=float(d.get("max_score", 100)),
+            conditions=self.rules("conditions"), vetoes=self.rules("vetoes"),
+            direct_routes=self.rules("direct_routes"), bonuses=self.rules("bonuses"),
+            deductions=self.rules("deductions"), bonus_cap=d.get("bonus_cap"),
+            flags=self.rules("flags", computed | {"qualified"}), stages=self.rules("stages"),
+            default_stage=d.get("stages", {}).get("default"),
+            track_levels=tuple(TrackLevel(lv["id"], lv["name"], tuple(lv["keys"])) for lv in (track or {}).get("levels", [])),
+            track_min_size=int((track or {}).get("min_size", 30)), levers=levers,
+            inputs=tuple(d.get("inputs", [])), description=d.get("description", ""),
+            file=self.file, sha256=self.sha, raw=d,
+        )

@@ -1,0 +1,158 @@
+"""The CLI: evaluate (json/csv/parquet/jsonl), systems list/show/validate, explain; bad input -> exit 2."""
+
+import json
+from pathlib import Path
+
+import polars as pl
+import yaml
+from typer.testing import CliRunner
+
+from innocredit.cli import app
+from innocredit.evaluation import SYSTEMS_DIR
+
+runner = CliRunner()
+
+
+def flat(text: str) -> str:
+    """Without whitespace: rich wraps long error lines at the console width."""
+    return "".join(text.split())
+
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "tech_sme_cases.csv"
+
+
+def test_evaluate_json_on_stdout():
+    res = runner.invoke(app, ["evaluate", "--system", "tech-sme", "--input", str(EXAMPLES), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(recs) == 8
+    first = recs[0]
+    for key in ("uscc", "system", "system_version", "score", "qualified", "route", "indicators", "failed_conditions",
+                "missing"):
+        assert key in first
+    assert first["score"] == 74.0 and first["indicators"] == {"tech_staff": 16.0, "rd_input": 40.0,
+                                                               "tech_results": 18.0}
+    assert [r["qualified"] for r in recs] == [True, True, True, False, True, False, False, True]
+
+
+def test_evaluate_files_all_formats(tmp_path, cases):
+    parquet_in = tmp_path / "in.parquet"
+    cases.write_parquet(parquet_in)
+    for ext in ("csv", "jsonl", "parquet"):
+        out = tmp_path / f"out.{ext}"
+        res = runner.invoke(app, ["evaluate", "--system", "innovation-points", "--input", str(parquet_in),
+                                  "--output", str(out)])
+        assert res.exit_code == 0, res.output
+        df = pl.read_parquet(out) if ext == "parquet" else (pl.read_csv(out) if ext == "csv" else pl.read_ndjson(out))
+        assert df.height == 8 and "policy_credit_eligible" in df.columns and "track_pct_total" in df.columns
+
+
+def test_bad_row_is_refused_with_line_and_column(tmp_path):
+    text = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    bad = text[3].split(",")
+    bad[0] = "91330106100000032X"  # wrong check character
+    text[3] = ",".join(bad)
+    p = tmp_path / "bad.csv"
+    p.write_text("\n".join(text) + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["evaluate", "--system", "tech-sme", "--input", str(p), "--format", "json"])
+    assert res.exit_code == 2
+    assert flat(f"{p}:4: column 'uscc'") in flat(res.stderr)
+    assert flat("nothing was evaluated") in flat(res.stderr) and res.stdout == ""
+
+
+def test_bad_parquet_value_is_refused(tmp_path, cases):
+    p = tmp_path / "bad.parquet"
+    cases.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(-5).otherwise(pl.col("employees"))
+                       .alias("employees")).write_parquet(p)
+    res = runner.invoke(app, ["evaluate", "--system", "tech-sme", "--input", str(p)])
+    assert res.exit_code == 2 and flat(f"{p}:3: column 'employees': must not be negative") in flat(res.stderr)
+
+
+def test_unreadable_file_and_unknown_system(tmp_path):
+    res = runner.invoke(app, ["evaluate", "--system", "tech-sme", "--input", str(tmp_path / "none.csv")])
+    assert res.exit_code == 2 and flat("no such file") in flat(res.stderr)
+    junk = tmp_path / "junk.parquet"
+    junk.write_bytes(b"not parquet at all")
+    res = runner.invoke(app, ["evaluate", "--system", "tech-sme", "--input", str(junk)])
+    assert res.exit_code == 2 and flat("cannot read as parquet") in flat(res.stderr)
+    res = runner.invoke(app, ["evaluate", "--system", "nope", "--input", str(EXAMPLES)])
+    assert res.exit_code == 2 and flat("unknown system 'nope'") in flat(res.stderr)
+
+
+def test_systems_list_show_validate(tmp_path):
+    res = runner.invoke(app, ["systems", "list", "--format", "json"])
+    assert res.exit_code == 0
+    assert {s["id"] for s in json.loads(res.stdout)} >= {"tech-sme", "high-tech", "innovation-points"}
+    res = runner.invoke(app, ["systems", "show", "tech-sme"])
+    assert res.exit_code == 0 and "tech_staff / employees: ≥0.30 → 20" in res.stdout
+    good = tmp_path / "ok.yaml"
+    good.write_text((SYSTEMS_DIR / "tech-sme.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    res = runner.invoke(app, ["systems", "validate", str(good)])
+    assert res.exit_code == 0 and "valid system tech-sme" in res.stdout
+    d = yaml.safe_load(good.read_text(encoding="utf-8"))
+    d["indicators"][1]["best_of"][0]["scoring"]["bands"][0]["min"] = "six percent"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    res = runner.invoke(app, ["systems", "validate", str(bad)])
+    assert res.exit_code == 2
+    assert flat(f"{bad}: at indicators/1/best_of/0/scoring/bands/0: band bound 'six percent' is not a number") in \
+        flat(res.stderr)
+
+
+def test_explain_cli_en_and_zh():
+    args = ["explain", "--system", "tech-sme", "--input", str(EXAMPLES), "--uscc", "913301061000000677"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "technology staff / employees: 9% → 0/20 (< 10%)" in res.stdout
+    assert "2 more tech staff (new hires) → +4 points → qualifies" in res.stdout
+    res = runner.invoke(app, [*args, "--lang", "zh"])
+    assert "增加2名科技人员（新招） → +4 分 → 达标" in res.stdout
+    res = runner.invoke(app, [*args, "--format", "json"])
+    e = json.loads(res.stdout)
+    assert e["paths"][0]["qualifies"] and e["paths"][0]["change"] == 2.0
+    res = runner.invoke(app, ["explain", "--system", "tech-sme", "--input", str(EXAMPLES), "--uscc", "x"])
+    assert res.exit_code == 2
+
+
+def test_typed_parquet_reader_matches_the_text_reader(tmp_path, cases):
+    from innocredit.cli._evaluation_input import read_features
+    from innocredit.ingest.tables import read_feature_table
+
+    p = tmp_path / "typed.parquet"
+    cases.write_parquet(p)
+    fast = read_features(p)
+    slow = read_feature_table(p)
+    assert fast.problems == [] and fast.data.select(slow.data.columns).equals(slow.data.select(slow.data.columns))
+    # a duplicated (uscc, as_of) and a bad industry code are refused with their rows
+    bad = pl.concat([cases, cases.head(1)]).with_columns(
+        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("I99")).otherwise(pl.col("industry_code"))
+        .alias("industry_code"))
+    q = tmp_path / "bad.parquet"
+    bad.write_parquet(q)
+    t = read_features(q)
+    assert [(x.line, x.column) for x in t.problems] == [(2, "industry_code"), (9, "uscc")]
+    assert "division 99 is not in section I" in t.problems[0].reason
+    assert "duplicated key" in t.problems[1].reason
+    # text columns where numbers are expected: falls back to the text reader (same problems, same rows)
+    r = tmp_path / "text.parquet"
+    cases.with_columns(pl.col("employees").cast(pl.String)).write_parquet(r)
+    assert read_features(r).data.height == 8
+
+
+def test_evaluate_store_and_jsonl_input(tmp_path, cases):
+    from innocredit.storage.base import make_engine, unit_of_work
+    from innocredit.storage.evaluation import EvaluationRun, why
+
+    src = tmp_path / "in.jsonl"
+    cases.write_ndjson(src)
+    db = f"sqlite:///{tmp_path / 'e.db'}"
+    res = runner.invoke(app, ["evaluate", "--system", "tech-sme", "--input", str(src), "--output",
+                              str(tmp_path / "o.csv"), "--store", "--database", db, "--user", "officer.wang"])
+    assert res.exit_code == 0, res.output
+    out = pl.read_csv(tmp_path / "o.csv")
+    assert out["failed_conditions"].to_list()[3] == "max_employees"
+    eng = make_engine(db)
+    with unit_of_work(eng) as s:
+        run = s.query(EvaluationRun).one()
+        assert (run.created_by, run.n_enterprises, run.input_ref) == ("officer.wang", 8, str(src))
+        assert why(s, run.id, "913301061000000677")["points"]["pt_tech_staff"] == 0.0
+    eng.dispose()
