@@ -1,0 +1,103 @@
+"""Charts rendered on the server as inline SVG (no JavaScript, no CDN): bars, horizontal bars, radar."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#65a30d", "#db2777")
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v)}"
+
+
+def hbar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = "", width: int = 480,
+               max_value: float | None = None) -> Markup:
+    """Horizontal bars, one per (label, value); scales to its container (viewBox)."""
+    row_h, label_w, pad = 24, 150, 8
+    height = pad * 2 + row_h * max(len(items), 1) + (20 if title else 0)
+    top = pad + (20 if title else 0)
+    vmax = max_value if max_value else max((v for _, v in items), default=0) or 1.0
+    bar_w = width - label_w - 70
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+             f"<title>{escape(title)}</title>"]
+    if title:
+        parts.append(f'<text x="{pad}" y="{pad + 12}" class="chart-title">{escape(title)}</text>')
+    if not items:
+        parts.append(f'<text x="{pad}" y="{top + 16}" class="chart-label">—</text>')
+    for i, (label, value) in enumerate(items):
+        y = top + i * row_h
+        w = max(0.0, bar_w * (value / vmax)) if vmax else 0.0
+        parts.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" class="chart-label">'
+                     f"{escape(str(label))[:24]}</text>")
+        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+                     f'fill="{PALETTE[i % len(PALETTE)]}" rx="2"><title>{escape(str(label))}: {_fmt(value)}'
+                     f"{escape(unit)}</title></rect>")
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 16}" class="chart-value">{_fmt(value)}{escape(unit)}'
+                     "</text>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = "", width: int = 480,
+              height: int = 220) -> Markup:
+    """Vertical bars (e.g. a histogram of days to credit)."""
+    pad_l, pad_b, pad_t = 36, 36, 28 if title else 10
+    n = max(len(items), 1)
+    vmax = max((v for _, v in items), default=0) or 1.0
+    plot_w, plot_h = width - pad_l - 8, height - pad_b - pad_t
+    slot = plot_w / n
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+             f"<title>{escape(title)}</title>"]
+    if title:
+        parts.append(f'<text x="8" y="18" class="chart-title">{escape(title)}</text>')
+    parts.append(f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 8}" y2="{pad_t + plot_h}" class="axis"/>')
+    parts.append(f'<text x="{pad_l - 4}" y="{pad_t + 10}" text-anchor="end" class="chart-value">{_fmt(vmax)}</text>')
+    for i, (label, value) in enumerate(items):
+        h = plot_h * (value / vmax)
+        x = pad_l + i * slot + slot * 0.15
+        parts.append(f'<rect x="{x:.1f}" y="{pad_t + plot_h - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+                     f'fill="{PALETTE[0]}"><title>{escape(str(label))}: {_fmt(value)}{escape(unit)}</title></rect>')
+        parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{pad_t + plot_h + 14}" text-anchor="middle" '
+                     f'class="chart-label">{escape(str(label))[:10]}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 320,
+                reference: float | None = None) -> Markup:
+    """A radar of shares in [0, 1] (e.g. each indicator group's points over its maximum)."""
+    n = len(axes)
+    cx = cy = size / 2
+    r = size / 2 - 60
+    parts = [f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg">',
+             f"<title>{escape(title)}</title>"]
+    if n < 3:
+        items = [(a, v * 100) for a, v in axes]
+        return hbar_chart(items, title, "%", max_value=100)
+
+    def point(i: int, frac: float) -> tuple[float, float]:
+        ang = -math.pi / 2 + 2 * math.pi * i / n
+        return cx + r * frac * math.cos(ang), cy + r * frac * math.sin(ang)
+
+    for ring in (0.25, 0.5, 0.75, 1.0):
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(n)))
+        parts.append(f'<polygon points="{pts}" class="grid"/>')
+    if reference is not None:
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, reference) for i in range(n)))
+        parts.append(f'<polygon points="{pts}" class="reference"/>')
+    for i, (label, value) in enumerate(axes):
+        x, y = point(i, 1.0)
+        parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" class="grid"/>')
+        lx, ly = point(i, 1.18)
+        anchor = "middle" if abs(lx - cx) < 10 else ("start" if lx > cx else "end")
+        parts.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}" class="chart-label">'
+                     f"{escape(str(label))[:16]} {value * 100:.0f}%</text>")
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, max(0.0, min(1.0, v))) for i, (_, v) in enumerate(axes)))
+    parts.append(f'<polygon points="{pts}" class="area"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,315 @@
+"""The enterprise data the web serves: the feature table and what each area computes from it, cached.
+
+Sources, in order: a feature-table file (``Settings.features_path``), else the ingested store
+(``innocredit.ingest.service.features_as_of``), else an empty table. Areas that have not been installed
+are simply absent (their functions return ``None``), so the app runs with whatever has landed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+from sqlalchemy.engine import Engine
+
+from innocredit.profile.features import conform, empty_feature_table
+
+FeatureLoader = Callable[[], pl.DataFrame]
+
+
+_MODULES: dict[str, Any] = {}
+
+
+def optional_module(name: str) -> Any | None:
+    """Import an area's module if it is installed; ``None`` otherwise (remembered: areas do not appear while the
+    process runs)."""
+    if name not in _MODULES:
+        try:
+            _MODULES[name] = importlib.import_module(name)
+        except ImportError:
+            _MODULES[name] = None
+    return _MODULES[name]
+
+
+def _registry_status(engine: Engine, service: Any) -> pl.DataFrame | None:
+    """The latest registry status per enterprise from the stored registry feed (for the office's screening)."""
+    try:
+        with engine.connect() as conn:
+            reg = service.read_feed(conn, "registry")
+    except Exception:  # no registry feed stored
+        return None
+    if reg.height == 0 or "status" not in reg.columns:
+        return None
+    return (reg.sort("as_of").unique("uscc", keep="last").select("uscc", pl.col("status").alias("registry_status")))
+
+
+def default_patents_loader(engine: Engine) -> FeatureLoader | None:
+    service = optional_module("innocredit.ingest.service")
+    if service is None or not hasattr(service, "patents_as_of"):
+        return None
+    return lambda: service.patents_as_of(engine)
+
+
+def default_loader(engine: Engine, features_path: str | None) -> FeatureLoader:
+    def load() -> pl.DataFrame:
+        if features_path:
+            from innocredit.ingest.tables import read_feature_table
+
+            return read_feature_table(features_path).data
+        service = optional_module("innocredit.ingest.service")
+        if service is not None and hasattr(service, "features_as_of"):
+            df = service.features_as_of(engine)
+            status = _registry_status(engine, service) if hasattr(service, "read_feed") else None
+            if status is not None and "registry_status" not in df.columns:
+                df = df.join(status, on="uscc", how="left")
+            return df
+        return empty_feature_table()
+
+    return load
+
+
+def with_model_features(df: pl.DataFrame) -> pl.DataFrame:
+    """The feature table plus the risk area's derived model features (what a trained model reads)."""
+    feats = optional_module("innocredit.risk.features")
+    if feats is None:
+        return df
+    exprs = {k: e for k, e in feats.model_feature_exprs().items() if k not in df.columns}
+    return df.with_columns(e.alias(k) for k, e in exprs.items())
+
+
+class DataService:
+    """Caches the feature table and per-system evaluations; ``refresh()`` drops the caches."""
+
+    def __init__(self, loader: FeatureLoader, ttl_seconds: float = 300.0,
+                 patents_loader: FeatureLoader | None = None) -> None:
+        self._loader = loader
+        self._patents_loader = patents_loader
+        self._ttl = ttl_seconds
+        self._lock = threading.RLock()
+        self._features: pl.DataFrame | None = None
+        self._index: dict[str, int] = {}
+        self._loaded_at = 0.0
+        self._evals: dict[str, Any] = {}
+        self._systems: dict[str, Any] | None = None
+
+    # ---- features ------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        with self._lock:
+            self._features = None
+            self._evals.clear()
+
+    def features(self) -> pl.DataFrame:
+        with self._lock:
+            if self._features is None or time.monotonic() - self._loaded_at > self._ttl:
+                df = conform(self._loader())
+                if df.height and "as_of" in df.columns:
+                    df = df.sort("as_of").unique("uscc", keep="last", maintain_order=True)
+                df = df.sort("uscc")
+                self._features = df
+                self._index = {u: i for i, u in enumerate(df["uscc"].to_list())}
+                self._loaded_at = time.monotonic()
+                self._evals.clear()
+            return self._features
+
+    def has(self, uscc: str) -> bool:
+        self.features()
+        return uscc in self._index
+
+    def row(self, uscc: str) -> dict[str, Any] | None:
+        df = self.features()
+        i = self._index.get(uscc)
+        return None if i is None else df.row(i, named=True)
+
+    def frame(self, uscc: str) -> pl.DataFrame:
+        df = self.features()
+        i = self._index.get(uscc)
+        return df.slice(i, 1) if i is not None else df.clear()
+
+    def names(self) -> dict[str, str]:
+        df = self.features()
+        return dict(zip(df["uscc"].to_list(), df["name"].to_list()))
+
+    # ---- evaluation ----------------------------------------------------------------------------------------
+    def systems(self) -> dict[str, Any]:
+        with self._lock:
+            if self._systems is None:
+                mod = optional_module("innocredit.evaluation.system")
+                systems: dict[str, Any] = {}
+                if mod is not None and hasattr(mod, "list_systems"):
+                    systems = {s.id: s for s in mod.list_systems()}
+                self._systems = systems
+            return self._systems
+
+    def system(self, system_id: str) -> Any | None:
+        return self.systems().get(system_id)
+
+    def evaluations(self, system_id: str) -> pl.DataFrame | None:
+        """The system's evaluation of every enterprise (computed once per data load)."""
+        system = self.system(system_id)
+        if system is None:
+            return None
+        feats = self.features()
+        with self._lock:
+            if system_id not in self._evals:
+                mod = optional_module("innocredit.evaluation.engine")
+                assert mod is not None
+                self._evals[system_id] = mod.evaluate(system, feats).sort("uscc")
+            return self._evals[system_id]
+
+    def evaluation_row(self, system_id: str, uscc: str) -> dict[str, Any] | None:
+        ev = self.evaluations(system_id)
+        if ev is None or not self.has(uscc):
+            return None
+        i = self._index[uscc]
+        if i < ev.height and ev["uscc"][i] == uscc:
+            return ev.row(i, named=True)
+        hit = ev.filter(pl.col("uscc") == uscc)
+        return hit.row(0, named=True) if hit.height else None
+
+    def run_evaluation(self, system_id: str, uscc: str) -> dict[str, Any] | None:
+        """Evaluate one enterprise with its current profile. A result is a pure function of (system version,
+        feature row, peers), so the population's evaluation of the same data load is reused when present; a
+        fresh computation (peers' track statistics from the cached population) happens otherwise."""
+        system = self.system(system_id)
+        if system is None or not self.has(uscc):
+            return None
+        with self._lock:
+            cached_ev = system_id in self._evals
+        if cached_ev:
+            return self.evaluation_row(system_id, uscc)
+        engine_mod = optional_module("innocredit.evaluation.engine")
+        track_mod = optional_module("innocredit.evaluation.track")
+        assert engine_mod is not None
+        stats = None
+        if getattr(system, "track_levels", ()) and track_mod is not None:
+            with self._lock:
+                key = "__track__" + system_id
+                if key not in self._evals:
+                    self._evals[key] = track_mod.track_statistics(system, self.features(), None)
+                stats = self._evals[key].filter(pl.col("uscc") == uscc)
+        out = engine_mod.evaluate(system, self.frame(uscc), track_stats=stats, total_percentile=False)
+        row = out.row(0, named=True)
+        cached = self.evaluation_row(system_id, uscc)
+        if cached is not None and "track_pct_total" in cached:
+            row["track_pct_total"] = cached["track_pct_total"]
+        return row
+
+    def screening_features(self) -> pl.DataFrame:
+        """The feature table with the innovation points (for the office's screening and ordering)."""
+        feats = self.features()
+        ev = self.evaluations("innovation-points") if self.system("innovation-points") else None
+        if ev is not None and "innovation_points" not in feats.columns:
+            feats = feats.join(ev.select("uscc", pl.col("score").alias("innovation_points")), on="uscc", how="left")
+        return feats
+
+    def enriched(self, model: Any | None = None, key: str = "") -> pl.DataFrame | None:
+        """The feature table with what matching needs from the other areas (points, PD grade with the bank's
+        model, IP value), computed once per data load and model."""
+        feats = self.features()
+        with self._lock:
+            ck = "__enriched__" + key
+            if ck not in self._evals:
+                mod = optional_module("innocredit.lending.enrichment")
+                enrich = getattr(mod, "enrich", None) if mod is not None else None
+                base = with_model_features(feats) if model is not None else feats
+                patents = self.patents()
+                self._evals[ck] = enrich(base, risk_model=model, patents=patents if patents is not None and
+                                         patents.height else None) if enrich is not None else feats
+            return self._evals[ck]
+
+    def offers(self, uscc: str, model: Any | None = None, key: str = "") -> list[dict[str, Any]] | None:
+        """Every product for the enterprise, best first (eligible, then rate, then limit)."""
+        matching = optional_module("innocredit.lending.matching")
+        if matching is None or not self.has(uscc):
+            return None
+        table = self.enriched(model, key)
+        assert table is not None
+        # rows are independent in matching: match the one enterprise (its enrichment saw the population)
+        one = table.filter(pl.col("uscc") == uscc)
+        found = matching.match(one).sort("rank")
+        grade = one["pd_grade"][0] if "pd_grade" in one.columns else None
+        names = self.product_names()
+        return [{**r, "pd_grade": grade, "name_zh": names.get(r["product_id"], (r["product_id"],) * 2)[0],
+                 "name_en": names.get(r["product_id"], (r["product_id"],) * 2)[1]} for r in found.to_dicts()]
+
+    def risk(self, uscc: str, model: Any, lang: str) -> dict[str, Any] | None:
+        """PD, grade and reason codes (texts in ``lang``) of one enterprise under the given model."""
+        risk = optional_module("innocredit.risk")
+        reasons = optional_module("innocredit.risk.reasons")
+        if risk is None or model is None or not self.has(uscc):
+            return None
+        row = risk.score_table(model, with_model_features(self.frame(uscc))).row(0, named=True)
+        codes = list(row.get("reason_codes") or [])
+        texts = [reasons.reason_text(c, lang) if reasons else c for c in codes]
+        return {"pd": row.get("pd"), "pd_grade": row.get("pd_grade"), "score_points": row.get("score_points"),
+                "reason_codes": codes, "reasons": [f"{c} · {t}" for c, t in zip(codes, texts)],
+                "model": f"{row.get('model_id')} v{row.get('model_version')}"}
+
+    def product_names(self) -> dict[str, tuple[str, str]]:
+        schema = optional_module("innocredit.lending.schema")
+        if schema is None:
+            return {}
+        return {p.id: (p.name_zh, p.name_en) for p in schema.load_products()}
+
+    # ---- IP ------------------------------------------------------------------------------------------------
+    def patents(self) -> pl.DataFrame | None:
+        if self._patents_loader is None:
+            return None
+        with self._lock:
+            if "__patents__" not in self._evals:
+                try:
+                    self._evals["__patents__"] = self._patents_loader()
+                except Exception:  # no IP office feed stored
+                    self._evals["__patents__"] = None
+            return self._evals["__patents__"]
+
+    def ip_valued(self) -> pl.DataFrame | None:
+        """Every patent valued (relief from royalty) with its pledge rate and capacity, once per data load."""
+        ip = optional_module("innocredit.ip")
+        patents = self.patents()
+        if ip is None or patents is None or patents.height == 0:
+            return None
+        feats = self.features()
+        with self._lock:
+            if "__ip__" not in self._evals:
+                day = feats["as_of"].max() if "as_of" in feats.columns and feats.height else None
+                import datetime as dt
+
+                valued = ip.value_patents(patents, feats, day or dt.date.today())
+                self._evals["__ip__"] = ip.pledge_rates(valued, "default")
+                self._evals["__ipfirm__"] = ip.firm_capacity(self._evals["__ip__"], "default")
+            return self._evals["__ip__"]
+
+    def ip_portfolio(self, uscc: str) -> dict[str, Any] | None:
+        valued = self.ip_valued()
+        if valued is None:
+            return None
+        mine = valued.filter(pl.col("uscc") == uscc)
+        firm = self._evals["__ipfirm__"].filter(pl.col("uscc") == uscc)
+        cols = [c for c in ("patent_id", "kind", "status", "stars", "remaining_life_years", "value_low", "value_base",
+                            "value_high", "pledge_rate", "pledge_capacity") if c in mine.columns]
+        f = firm.row(0, named=True) if firm.height else {}
+        return {"patents": mine.height, "value": f.get("ip_value_base"), "value_low": f.get("ip_value_low"),
+                "value_high": f.get("ip_value_high"), "capacity": f.get("ip_pledge_capacity"),
+                "columns": cols, "rows": mine.sort("value_base", descending=True).select(cols).to_dicts()}
+
+    def explain(self, system_id: str, uscc: str, lang: str) -> dict[str, Any] | None:
+        system = self.system(system_id)
+        mod = optional_module("innocredit.evaluation")
+        if mod is None or not hasattr(mod, "explain"):
+            mod = optional_module("innocredit.evaluation.explain")
+        if system is None or mod is None or not hasattr(mod, "explain") or not self.has(uscc):
+            return None
+        feats = self.features()
+        key = f"__explain__{system_id}|{uscc}|{lang}"
+        with self._lock:
+            hit = self._evals.get(key)
+        if hit is None:
+            hit = mod.explain(system, feats, uscc, lang)
+            with self._lock:
+                self._evals[key] = hit
+        return hit

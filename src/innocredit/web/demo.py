@@ -1,0 +1,153 @@
+"""Demo organisations and one user per role, so that `make run` can be tried at once.
+
+The passwords are printed on start and are for the demo only; a deployment creates its own users.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from innocredit.storage.base import unit_of_work
+from innocredit.storage.core import Enterprise, Organisation
+from innocredit.storage.platform import User
+from innocredit.web.auth import create_user
+
+COORDINATION_OFFICE = ("coord-hz", "coordination_office", "杭州市科技金融协调办公室",
+                       "Hangzhou S&T Finance Coordination Office", "330100")
+BANKS = (("bank-hz-01", "bank", "杭州科技银行", "Hangzhou Technology Bank", "330100"),
+         ("bank-hz-02", "bank", "城市商业银行科技支行", "City Commercial Bank Tech Branch", "330100"))
+GUARANTOR = ("guar-hz", "guarantor", "杭州科技融资担保有限公司", "Hangzhou Tech Financing Guarantee Co.", "330100")
+PLATFORM = ("platform", "platform", "平台运营", "Platform operator", None)
+
+DemoUser = tuple[str, str, str, str]  # username, password, role, organisation id
+
+
+def _pick_enterprise(engine: Engine) -> tuple[str, str | None] | None:
+    try:
+        from innocredit.ingest.service import features_as_of
+
+        df = features_as_of(engine)
+    except Exception:
+        return None
+    return pick_enterprise(df)
+
+
+def pick_enterprise(df: Any, region_prefix: str = "3301") -> tuple[str, str | None] | None:
+    """A demo enterprise that exists in the data: in the demo banks' region (Hangzhou), clean record, the
+    best innovation points among those that qualify; else the first such firm; else the first firm."""
+    if df.height == 0:
+        return None
+    import polars as pl
+
+    local = df.filter(pl.col("region_code").str.starts_with(region_prefix).fill_null(False)
+                      & ~pl.col("serious_dishonesty").fill_null(False) & ~pl.col("abnormal_operations").fill_null(False)
+                      & (pl.col("open_enforcement_cases").fill_null(0) == 0))
+    pool = local if local.height else df
+    try:
+        from innocredit.evaluation.engine import evaluate
+        from innocredit.evaluation.system import load_system
+
+        ev = evaluate(load_system("innovation-points"), df).join(pool.select("uscc"), on="uscc", how="semi")
+        best = ev.filter(pl.col("qualified").fill_null(False))
+        best = best if best.height else ev
+        if best.height:
+            uscc = best.sort(["score", "uscc"], descending=[True, False], nulls_last=True)["uscc"][0]
+            return uscc, df.filter(pl.col("uscc") == uscc)["name"][0]
+    except ImportError:
+        pass
+    row = pool.sort("uscc").row(0, named=True)
+    return row["uscc"], row.get("name")
+
+
+def _org(session: Any, oid: str, kind: str, zh: str, en: str, region: str | None, uscc: str | None = None) -> None:
+    if session.get(Organisation, oid) is None:
+        session.add(Organisation(id=oid, kind=kind, name_zh=zh, name_en=en, region_code=region, uscc=uscc))
+        session.flush()
+
+
+def seed_demo_users(engine: Engine, enterprise_uscc: str | None = None,
+                    enterprise_name: str | None = None) -> list[DemoUser]:
+    """Create (idempotently) the demo organisations and a user per role; returns (username, password, role, org)."""
+    if enterprise_uscc is None:
+        picked = _pick_enterprise(engine)
+        if picked:
+            enterprise_uscc, enterprise_name = picked
+    plan: list[tuple[str, str, str, str]] = [
+        ("coordinator", "coordinator", COORDINATION_OFFICE[0], "张协调"),
+        ("admin", "admin", PLATFORM[0], "Admin"),
+        ("guarantor", "guarantor", GUARANTOR[0], "李担保"),
+    ]
+    for bank in BANKS:
+        b = "bank_a" if bank is BANKS[0] else "bank_b"
+        plan += [(f"{b}_officer", "bank_officer", bank[0], f"{bank[3]} officer"),
+                 (f"{b}_approver", "bank_approver", bank[0], f"{bank[3]} approver"),
+                 (f"{b}_approver2", "bank_approver", bank[0], f"{bank[3]} second approver"),
+                 (f"{b}_modeller", "bank_modeller", bank[0], f"{bank[3]} modeller")]
+    out: list[DemoUser] = []
+    with unit_of_work(engine) as session:
+        for spec in (COORDINATION_OFFICE, *BANKS, GUARANTOR, PLATFORM):
+            _org(session, *spec)
+        if enterprise_uscc:
+            oid = f"ent-{enterprise_uscc}"
+            name = enterprise_name or enterprise_uscc
+            if session.get(Enterprise, enterprise_uscc) is None:
+                session.add(Enterprise(uscc=enterprise_uscc, name=name))
+            _org(session, oid, "enterprise", name, name, enterprise_uscc[2:8], enterprise_uscc)
+            plan.append(("enterprise", "enterprise", oid, name))
+        for username, role, org_id, display in plan:
+            password = f"demo-{username}-2024"
+            if session.scalar(select(User).where(User.username == username)) is None:
+                create_user(session, username, password, role, org_id, display)
+            out.append((username, password, role, org_id))
+    return out
+
+
+def train_demo_risk_model(engine: Engine, features: Any, bank_id: str, root: str | None = None,
+                          target: str = "default_12m") -> dict[str, Any] | None:
+    """A bank modeller's first model for the demo: the risk area's scorecard on the technology feature set,
+    trained on the labelled demo rows (stratified 70/30), its holdout validation recorded (in time, so it stays
+    a candidate until validated out of time), registered to ``bank_id``. ``None`` when risk is not installed or
+    the data has no labels."""
+    try:
+        import numpy as np
+        import polars as pl
+        from sklearn.model_selection import train_test_split
+
+        from innocredit.risk.artefact import save_model
+        from innocredit.risk.compare import make_model
+        from innocredit.risk.features import feature_sets, model_features
+        from innocredit.risk.registry import _jsonable, build_card, model_id_for
+        from innocredit.risk.validation import reference_profile, validate
+        from innocredit.storage.risk import RiskModelRepository
+    except ImportError:
+        return None
+    if target not in features.columns:
+        return None
+    labelled = features.filter(pl.col(target).is_not_null())
+    df = model_features(labelled)
+    if target not in df.columns:
+        df = df.with_columns(labelled[target])
+    y = df[target].cast(pl.Int64).to_numpy()
+    if df.height < 100 or y.min() == y.max():
+        return None
+    model = make_model("scorecard", feature_sets()["technology"])
+    tr, te = train_test_split(np.arange(len(y)), stratify=y, random_state=42, test_size=0.3)
+    model.fit(df[tr], y[tr])
+    holdout = validate(model, df[te], target)
+    model.model_id_ = model_id_for("scorecard", target, f"{bank_id}-tech-scorecard")
+    card = build_card(model, df[tr], target, {"split": "stratified 70/30, seed 42", **holdout["performance"]},
+                      reference_profile(model, df[tr]), source="demo data", bank_id=bank_id)
+    path = save_model(model, card, root)
+    report = _jsonable(holdout)
+    with unit_of_work(engine) as session:
+        repo = RiskModelRepository(session)
+        row = repo.register(model.model_id_, model.model_version_, "scorecard", target, str(path / "model.joblib"),
+                            card, bank_id)
+        repo.record_validation(model.model_id_, model.model_version_, False,
+                               {k: report[k] for k in ("performance", "calibration", "stability", "curves", "segments")
+                                if k in report},
+                               "demo holdout (30%, in time)")
+    return row

@@ -1,0 +1,239 @@
+"""The message catalogue for the pages: every key has zh-CN and English text. zh is the default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "lang"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "app.name": {"zh": "科创信贷协同平台", "en": "InnoCredit platform"},
+    "app.tagline": {"zh": "从看报表到看赛道，从看抵押到看技术", "en": "From the balance sheet to the track; from collateral to technology"},
+    "nav.home": {"zh": "首页", "en": "Home"},
+    "nav.dashboard": {"zh": "协同看板", "en": "Dashboard"},
+    "nav.lists": {"zh": "推荐清单", "en": "Recommendation lists"},
+    "nav.directory": {"zh": "企业名录", "en": "Enterprises"},
+    "nav.inbox": {"zh": "推荐企业", "en": "Inbox"},
+    "nav.applications": {"zh": "授信申请", "en": "Applications"},
+    "nav.loans": {"zh": "贷款", "en": "Loans"},
+    "nav.portfolio": {"zh": "资产组合", "en": "Portfolio"},
+    "nav.models": {"zh": "风险模型", "en": "Risk models"},
+    "nav.me": {"zh": "我的企业", "en": "My enterprise"},
+    "nav.logout": {"zh": "退出", "en": "Log out"},
+    "nav.login": {"zh": "登录", "en": "Log in"},
+    "nav.lang": {"zh": "English", "en": "中文"},
+    "login.title": {"zh": "登录", "en": "Log in"},
+    "login.username": {"zh": "用户名", "en": "Username"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.submit": {"zh": "登录", "en": "Log in"},
+    "login.failed": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
+    "login.throttled": {"zh": "登录失败次数过多，请稍后再试", "en": "Too many failed logins; try again later"},
+    "role.coordinator": {"zh": "协调办公室", "en": "Coordinator"},
+    "role.bank_officer": {"zh": "客户经理", "en": "Bank credit officer"},
+    "role.bank_approver": {"zh": "审批人", "en": "Bank approver"},
+    "role.bank_modeller": {"zh": "风险建模", "en": "Risk modeller"},
+    "role.guarantor": {"zh": "担保机构", "en": "Guarantee agency"},
+    "role.enterprise": {"zh": "企业", "en": "Enterprise"},
+    "role.admin": {"zh": "管理员", "en": "Administrator"},
+    "common.search": {"zh": "查询", "en": "Search"},
+    "common.filter": {"zh": "筛选", "en": "Filter"},
+    "common.all": {"zh": "全部", "en": "All"},
+    "common.prev": {"zh": "上一页", "en": "Previous"},
+    "common.next": {"zh": "下一页", "en": "Next"},
+    "common.none": {"zh": "暂无数据", "en": "Nothing here yet"},
+    "common.yes": {"zh": "是", "en": "Yes"},
+    "common.no": {"zh": "否", "en": "No"},
+    "common.total": {"zh": "合计", "en": "Total"},
+    "common.submit": {"zh": "提交", "en": "Submit"},
+    "common.status": {"zh": "状态", "en": "Status"},
+    "common.actions": {"zh": "操作", "en": "Actions"},
+    "common.open": {"zh": "查看", "en": "Open"},
+    "common.date": {"zh": "日期", "en": "Date"},
+    "common.amount": {"zh": "金额（元）", "en": "Amount (CNY)"},
+    "common.note": {"zh": "备注", "en": "Note"},
+    "error.title": {"zh": "出错了", "en": "Something went wrong"},
+    "error.401": {"zh": "请先登录", "en": "Please log in"},
+    "error.403": {"zh": "无权访问", "en": "You may not see this"},
+    "error.404": {"zh": "未找到", "en": "Not found"},
+    "error.500": {"zh": "服务器内部错误，已记录", "en": "An unexpected error; it has been logged"},
+    "ent.uscc": {"zh": "统一社会信用代码", "en": "USCC"},
+    "ent.name": {"zh": "企业名称", "en": "Name"},
+    "ent.industry": {"zh": "行业", "en": "Industry"},
+    "ent.region": {"zh": "地区", "en": "Region"},
+    "ent.registered_on": {"zh": "成立日期", "en": "Established"},
+    "ent.employees": {"zh": "从业人数", "en": "Employees"},
+    "ent.revenue": {"zh": "销售收入（元）", "en": "Revenue (CNY)"},
+    "ent.rd_expense": {"zh": "研发费用（元）", "en": "R&D expense (CNY)"},
+    "ent.ip_class1": {"zh": "I类知识产权", "en": "Class I IP"},
+    "ent.high_tech": {"zh": "高新技术企业", "en": "High-tech certified"},
+    "ent.specialized": {"zh": "专精特新等级", "en": "Specialized SME level"},
+    "ent.as_of": {"zh": "数据日期", "en": "Data as of"},
+    "ent.profile": {"zh": "企业画像", "en": "Enterprise profile"},
+    "ent.basic": {"zh": "基本信息", "en": "Basic information"},
+    "ent.directory": {"zh": "企业名录", "en": "Enterprise directory"},
+    "ent.count": {"zh": "家企业", "en": "enterprises"},
+    "ent.q": {"zh": "名称或代码", "en": "Name or code"},
+    "ent.qualified_only": {"zh": "仅显示入库企业", "en": "Qualified only"},
+    "eval.title": {"zh": "科技评价", "en": "Technology evaluation"},
+    "eval.system": {"zh": "评价体系", "en": "Indicator system"},
+    "eval.score": {"zh": "得分", "en": "Score"},
+    "eval.qualified": {"zh": "是否达标", "en": "Qualified"},
+    "eval.route": {"zh": "认定路径", "en": "Route"},
+    "eval.groups": {"zh": "分组得分", "en": "Group points"},
+    "eval.track": {"zh": "赛道百分位", "en": "Track percentile"},
+    "eval.explain": {"zh": "评价解释", "en": "Explanation"},
+    "eval.path": {"zh": "达到政策线的路径", "en": "Path to the policy line"},
+    "eval.failed": {"zh": "未满足条件", "en": "Failed conditions"},
+    "eval.missing": {"zh": "缺失数据", "en": "Missing data"},
+    "eval.indicator": {"zh": "指标", "en": "Indicator"},
+    "eval.value": {"zh": "取值", "en": "Value"},
+    "eval.points": {"zh": "得分/满分", "en": "Points / max"},
+    "eval.line": {"zh": "政策线", "en": "Policy line"},
+    "eval.stage": {"zh": "发展阶段", "en": "Stage"},
+    "eval.new_score": {"zh": "调整后得分", "en": "New score"},
+    "eval.reaches_line": {"zh": "可达标", "en": "reaches the line"},
+    "eval.bonus": {"zh": "加分", "en": "Bonus"},
+    "eval.unavailable": {"zh": "评价模块尚未安装", "en": "The evaluation module is not installed"},
+    "dash.title": {"zh": "协同看板", "en": "Coordination dashboard"},
+    "dash.by_region": {"zh": "按地区企业数", "en": "Enterprises by region"},
+    "dash.by_industry": {"zh": "按行业门类企业数", "en": "Enterprises by industry section"},
+    "dash.qualified_by_industry": {"zh": "按行业达标率", "en": "Qualified share by industry"},
+    "dash.coverage_region": {"zh": "按地区授信覆盖率", "en": "Credit coverage by region"},
+    "dash.coverage_industry": {"zh": "按行业授信覆盖率", "en": "Credit coverage by industry"},
+    "dash.coverage": {"zh": "小微科技企业授信覆盖率", "en": "Credit coverage of small tech firms"},
+    "dash.outcomes": {"zh": "推荐清单反馈", "en": "List outcomes"},
+    "dash.days_to_credit": {"zh": "获贷天数分布", "en": "Days to credit"},
+    "dash.enterprises": {"zh": "企业总数", "en": "Enterprises"},
+    "dash.qualified": {"zh": "达标企业", "en": "Qualified"},
+    "consent.title": {"zh": "数据授权", "en": "Consents"},
+    "ip.title": {"zh": "知识产权", "en": "Intellectual property"},
+    "risk.title": {"zh": "违约概率", "en": "Probability of default"},
+    "lending.offers": {"zh": "匹配产品", "en": "Matched products"},
+    "lists.title": {"zh": "申报与推荐清单", "en": "Application and recommendation lists"},
+    "lists.new": {"zh": "新建申报清单", "en": "New application list"},
+    "lists.name": {"zh": "清单名称", "en": "List name"},
+    "lists.create": {"zh": "创建", "en": "Create"},
+    "lists.items": {"zh": "申报企业", "en": "Applicants"},
+    "lists.add_items": {"zh": "添加企业（每行：统一社会信用代码,金额,期限月数,用途）", "en": "Add firms (one a line: USCC,amount,term months,purpose)"},
+    "lists.fixed_premises": {"zh": "均有固定经营场所", "en": "All have fixed premises"},
+    "lists.add": {"zh": "添加", "en": "Add"},
+    "lists.screen": {"zh": "筛选（五项条件）", "en": "Screen (five criteria)"},
+    "lists.recommend": {"zh": "生成推荐清单", "en": "Create recommendation list"},
+    "lists.push": {"zh": "推送至银行", "en": "Push to banks"},
+    "lists.passed": {"zh": "通过", "en": "Passed"},
+    "lists.failed": {"zh": "未通过", "en": "Failed"},
+    "lists.unknown": {"zh": "待核实", "en": "Unknown"},
+    "lists.reco": {"zh": "推荐清单", "en": "Recommendation list"},
+    "lists.pushes": {"zh": "推送与反馈", "en": "Pushes and answers"},
+    "lists.points": {"zh": "创新积分", "en": "Innovation points"},
+    "lists.bank": {"zh": "银行", "en": "Bank"},
+    "lists.due": {"zh": "反馈期限", "en": "Answer due"},
+    "lists.all_banks": {"zh": "按规则分配银行（不勾选）", "en": "Route by the rules (tick none)"},
+    "push.pushed": {"zh": "已推送", "en": "Pushed"},
+    "push.accepted": {"zh": "已受理", "en": "Accepted"},
+    "push.declined": {"zh": "已拒绝", "en": "Declined"},
+    "push.credit_granted": {"zh": "已授信", "en": "Credit granted"},
+    "push.disbursed": {"zh": "已放款", "en": "Disbursed"},
+    "inbox.title": {"zh": "推荐企业", "en": "Recommended firms"},
+    "inbox.accept": {"zh": "受理", "en": "Accept"},
+    "inbox.decline": {"zh": "拒绝", "en": "Decline"},
+    "inbox.reason": {"zh": "拒绝原因", "en": "Reason"},
+    "app.title": {"zh": "授信申请", "en": "Credit applications"},
+    "app.review": {"zh": "审查审批", "en": "Review and decision"},
+    "app.product": {"zh": "产品", "en": "Product"},
+    "app.term": {"zh": "期限（月）", "en": "Term (months)"},
+    "app.apply": {"zh": "发起申请", "en": "Apply"},
+    "app.submit_approval": {"zh": "提交审批", "en": "Submit for approval"},
+    "app.approve": {"zh": "批准", "en": "Approve"},
+    "app.reject": {"zh": "否决", "en": "Reject"},
+    "app.withdraw": {"zh": "撤回", "en": "Withdraw"},
+    "app.contract": {"zh": "签订合同", "en": "Sign contract"},
+    "app.rate": {"zh": "年利率", "en": "Annual rate"},
+    "app.disburse": {"zh": "放款", "en": "Disburse"},
+    "app.reviewer": {"zh": "审查人", "en": "Reviewer"},
+    "app.approvers": {"zh": "审批人", "en": "Approvers"},
+    "app.sla_due": {"zh": "审批时限", "en": "Decision due"},
+    "app.four_eyes": {"zh": "双人审批：审查人不能审批本笔申请", "en": "Four-eyes: the reviewer may not approve this application"},
+    "app.first_approval": {"zh": "已有一位审批人批准，待第二位审批人", "en": "First approval recorded; a second approver is needed"},
+    "app.loan": {"zh": "贷款", "en": "Loan"},
+    "app.audit": {"zh": "审计轨迹", "en": "Audit trail"},
+    "offers.eligible": {"zh": "可申请", "en": "Eligible"},
+    "offers.limit": {"zh": "额度（元）", "en": "Limit (CNY)"},
+    "offers.reason": {"zh": "未满足", "en": "Not met"},
+    "offers.unavailable": {"zh": "产品匹配模块尚未安装", "en": "Product matching is not installed"},
+    "loan.title": {"zh": "贷款", "en": "Loan"},
+    "loan.principal": {"zh": "本金（元）", "en": "Principal (CNY)"},
+    "loan.outstanding": {"zh": "余额（元）", "en": "Outstanding (CNY)"},
+    "loan.schedule": {"zh": "还款计划", "en": "Repayment schedule"},
+    "loan.no": {"zh": "期数", "en": "No."},
+    "loan.due": {"zh": "到期日", "en": "Due"},
+    "loan.payment": {"zh": "应还（元）", "en": "Payment (CNY)"},
+    "loan.interest": {"zh": "利息（元）", "en": "Interest (CNY)"},
+    "loan.principal_part": {"zh": "本金（元）", "en": "Principal (CNY)"},
+    "loan.paid": {"zh": "已还（元）", "en": "Paid (CNY)"},
+    "loan.repayments": {"zh": "还款记录", "en": "Repayments"},
+    "loan.repay": {"zh": "登记还款", "en": "Record repayment"},
+    "loan.dpd": {"zh": "逾期天数", "en": "Days past due"},
+    "loan.disbursed_on": {"zh": "放款日", "en": "Disbursed on"},
+    "portfolio.title": {"zh": "资产组合与预警", "en": "Portfolio and early warnings"},
+    "portfolio.alerts": {"zh": "贷后预警", "en": "Early warnings"},
+    "portfolio.severity": {"zh": "级别", "en": "Severity"},
+    "me.title": {"zh": "我的企业", "en": "My enterprise"},
+    "me.score": {"zh": "我的评分", "en": "My score"},
+    "me.raise": {"zh": "如何提升", "en": "How to raise it"},
+    "me.consents": {"zh": "我的数据授权", "en": "My consents"},
+    "me.grant": {"zh": "授权银行查看", "en": "Grant a bank access"},
+    "me.categories": {"zh": "数据类别", "en": "Data categories"},
+    "me.until": {"zh": "有效期至", "en": "Valid until"},
+    "me.revoke": {"zh": "撤销", "en": "Revoke"},
+    "me.loans": {"zh": "我的贷款", "en": "My loans"},
+    "me.apply": {"zh": "提出融资需求", "en": "Ask for financing"},
+    "me.applied": {"zh": "已提交至协调办公室", "en": "Sent to the coordination office"},
+    "me.applications": {"zh": "我的申请", "en": "My applications"},
+    "models.title": {"zh": "风险模型", "en": "Risk models"},
+    "models.validation": {"zh": "验证报告", "en": "Validation report"},
+    "risk.grade": {"zh": "风险等级", "en": "PD grade"},
+    "risk.reasons": {"zh": "主要原因", "en": "Reason codes"},
+    "ip.capacity": {"zh": "可质押额度（元）", "en": "Pledge capacity (CNY)"},
+    "ip.value": {"zh": "组合价值（元）", "en": "Portfolio value (CNY)"},
+    "ip.patents": {"zh": "专利数", "en": "Patents"},
+    "ip.kind": {"zh": "类型", "en": "Kind"},
+}
+
+
+def normalise(lang: str | None) -> str | None:
+    if not lang:
+        return None
+    lang = lang.lower()
+    if lang.startswith("en"):
+        return "en"
+    if lang.startswith("zh"):
+        return "zh"
+    return None
+
+
+def request_lang(request: Request) -> str:
+    """``?lang=`` first, then the ``lang`` cookie, then the app default (zh)."""
+    return (normalise(request.query_params.get("lang")) or normalise(request.cookies.get(LANG_COOKIE))
+            or request.app.state.settings.default_lang)
+
+
+def translator(lang: str) -> Callable[..., str]:
+    def t(key: str, **kw: object) -> str:
+        entry = MESSAGES.get(key)
+        if entry is None:
+            return key
+        text = entry.get(lang) or entry["zh"]
+        return text.format(**kw) if kw else text
+
+    return t
+
+
+def pick(value: object, lang: str) -> str:
+    """A bilingual value ({"zh":..., "en":...}) in the page language; plain strings pass through."""
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("zh") or value.get("en") or "")
+    return "" if value is None else str(value)

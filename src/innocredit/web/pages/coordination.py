@@ -1,0 +1,187 @@
+"""Pages of the coordination office: application lists -> screening -> recommendation list -> push -> follow up;
+the dashboard's coverage, outcomes and days-to-credit charts; a bank's inbox of recommended firms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import polars as pl
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from innocredit.coordination import service
+from innocredit.coordination.flow import Answer, default_flow_policy
+from innocredit.coordination.routing import default_bank_policy
+from innocredit.storage import coordination as repo
+from innocredit.web import charts
+from innocredit.web.auth import Principal, require_roles
+from innocredit.web.deps import db
+from innocredit.web.domain import domain_call
+from innocredit.web.i18n import translator
+from innocredit.web.pages.dashboard import DASHBOARD_HOOKS
+from innocredit.web.problems import ProblemError
+from innocredit.web.render import check_csrf, render
+
+router = APIRouter(include_in_schema=False)
+OFFICE = ("coordinator", "admin")
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/lists")
+def lists(request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
+          session: Session = Depends(db)) -> Response:
+    rows = repo.application_lists(session)
+    return render(request, "lists.html", lists=rows)
+
+
+@router.post("/lists", dependencies=[Depends(check_csrf)])
+def create_list(name: str = Form(..., max_length=200), region_code: str = Form("", max_length=6),
+                principal: Principal = Depends(require_roles(*OFFICE)), session: Session = Depends(db)) -> Response:
+    with domain_call():
+        out = service.create_application_list(session, name=name, region_code=region_code or None,
+                                              created_by=principal.username)
+    return _redirect(f"/lists/{out['id']}")
+
+
+@router.get("/lists/{list_id}")
+def list_page(list_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
+              session: Session = Depends(db)) -> Response:
+    with domain_call():
+        ov = service.list_overview(session, list_id)
+    names = request.app.state.data.names()
+    banks = {b["id"]: b for b in default_bank_policy().banks}
+    return render(request, "list.html", ov=ov, names=names, banks=banks)
+
+
+def _parse_items(text: str, fixed_premises: bool) -> list[dict[str, Any]]:
+    items = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        if not parts or not parts[0]:
+            continue
+        try:
+            amount = Decimal(parts[1]) if len(parts) > 1 and parts[1] else None
+        except InvalidOperation as exc:
+            raise ProblemError(422, f"line {n}: amount {parts[1]!r} is not a number", "invalid") from exc
+        if amount is None:
+            raise ProblemError(422, f"line {n}: the amount is missing", "invalid")
+        items.append({"uscc": parts[0].upper(), "requested_amount": amount,
+                      "requested_term_months": int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None,
+                      "loan_purpose": parts[3] if len(parts) > 3 and parts[3] else None,
+                      "fixed_premises": True if fixed_premises else None, "source": "visit"})
+    if not items:
+        raise ProblemError(422, "no firm given", "invalid")
+    return items
+
+
+@router.post("/lists/{list_id}/items", dependencies=[Depends(check_csrf)])
+def add_items(list_id: int, items: str = Form(..., max_length=200_000), fixed_premises: bool = Form(False),
+              principal: Principal = Depends(require_roles(*OFFICE)), session: Session = Depends(db)) -> Response:
+    with domain_call():
+        service.add_application_items(session, list_id, _parse_items(items, fixed_premises))
+    return _redirect(f"/lists/{list_id}")
+
+
+@router.post("/lists/{list_id}/screen", dependencies=[Depends(check_csrf)])
+def screen(list_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
+           session: Session = Depends(db)) -> Response:
+    with domain_call():
+        service.screen_application_list(session, list_id, features=request.app.state.data.screening_features())
+    return _redirect(f"/lists/{list_id}")
+
+
+@router.post("/lists/{list_id}/recommend", dependencies=[Depends(check_csrf)])
+def recommend(list_id: int, principal: Principal = Depends(require_roles(*OFFICE)),
+              session: Session = Depends(db)) -> Response:
+    with domain_call():
+        service.create_recommendation_list(session, application_list_id=list_id, created_by=principal.username)
+    return _redirect(f"/lists/{list_id}")
+
+
+@router.post("/recommendations/{reco_id}/push", dependencies=[Depends(check_csrf)])
+async def push(reco_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE))) -> Response:
+    form = await request.form()
+    banks = [str(b) for b in form.getlist("banks")] or None
+    from innocredit.web.deps import session_scope
+
+    df = request.app.state.data.features()
+    regions = {u: r for u, r in zip(df["uscc"].to_list(), df["region_code"].to_list()) if r}
+    with session_scope(request) as session, domain_call():
+        reco = repo.get_recommendation_list(session, reco_id)
+        service.push_to_banks(session, reco_id, region_codes=regions, banks=banks)
+        list_id = reco.application_list_id
+    return _redirect(f"/lists/{list_id}")
+
+
+# ---- bank inbox -------------------------------------------------------------------------------------------------
+
+@router.get("/inbox")
+def inbox(request: Request, principal: Principal = Depends(require_roles("bank_officer", "bank_approver")),
+          session: Session = Depends(db)) -> Response:
+    rows = service.pushes_for_bank(session, principal.bank_id or "-")
+    rows.sort(key=lambda r: (r["status"] != "pushed", r["answer_due_on"]))
+    reasons = default_flow_policy().decline_reasons
+    return render(request, "inbox.html", pushes=rows, names=request.app.state.data.names(), reasons=reasons)
+
+
+@router.post("/inbox/{push_id}/answer", dependencies=[Depends(check_csrf)])
+def answer_push(push_id: int, kind: str = Form(..., pattern="^(accepted|declined)$"),
+                decline_code: str | None = Form(None, max_length=8),
+                principal: Principal = Depends(require_roles("bank_officer")),
+                session: Session = Depends(db)) -> Response:
+    with domain_call():
+        service.record_answer(session, bank_id=principal.bank_id or "-", push_id=push_id,
+                              answer=Answer(kind=kind, decline_code=decline_code if kind == "declined" else None))
+    return _redirect("/inbox")
+
+
+# ---- dashboard: coverage, outcomes, days to credit ---------------------------------------------------------------
+
+def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list, list]:
+    t = translator(lang)
+    feats = request.app.state.data.features()
+    today = dt.date.today()
+    out: list[tuple[str, Any]] = []
+    kpis: list[tuple[str, Any]] = []
+    try:
+        overall = service.metrics(session, as_of=today, enterprises=feats)["groups"]
+        by_region = service.metrics(session, as_of=today, by="region", enterprises=feats)["groups"]
+        by_industry = service.metrics(session, as_of=today, by="industry", enterprises=feats)["groups"]
+    except Exception:  # metrics are a view; a broken input must not take the dashboard down
+        return out, kpis
+    g = overall[0] if overall else {}
+    cov = g.get("coverage_rate")
+    kpis.append((t("dash.coverage"), f"{cov * 100:.1f}%" if cov is not None else "—"))
+    kpis.append((t("push.disbursed"), str(g.get("recommended_firms_disbursed", 0))))
+
+    def cov_items(groups: list[dict]) -> list[tuple[str, float]]:
+        rows = sorted(((x["group"], (x.get("coverage_rate") or 0.0) * 100) for x in groups), key=lambda r: -r[1])
+        return rows[:12]
+
+    out.append((t("dash.coverage_region"), charts.hbar_chart(cov_items(by_region), t("dash.coverage_region"), "%",
+                                                             max_value=100)))
+    out.append((t("dash.coverage_industry"), charts.hbar_chart(cov_items(by_industry), t("dash.coverage_industry"),
+                                                               "%", max_value=100)))
+    pushes = repo.pushes_frame(session)
+    outcome = [(t("push." + s), float(pushes.filter(pl.col("status") == s).height) if pushes.height else 0.0)
+               for s in ("pushed", "accepted", "declined", "credit_granted", "disbursed")]
+    out.append((t("dash.outcomes"), charts.hbar_chart(outcome, t("dash.outcomes"))))
+    days: list[tuple[str, float]] = []
+    if pushes.height and "credit_at" in pushes.columns:
+        d = pushes.filter(pl.col("credit_at").is_not_null()).select(
+            ((pl.col("credit_at") - pl.col("pushed_at")).dt.total_hours() / 24).alias("d"))
+        bins = [(0, 5), (5, 10), (10, 15), (15, 30), (30, 10_000)]
+        for lo, hi in bins:
+            label = f"{lo}-{hi}" if hi < 10_000 else f"{lo}+"
+            days.append((label, float(d.filter((pl.col("d") >= lo) & (pl.col("d") < hi)).height)))
+    out.append((t("dash.days_to_credit"), charts.bar_chart(days, t("dash.days_to_credit"))))
+    return out, kpis
+
+
+DASHBOARD_HOOKS.append(_metrics_charts)

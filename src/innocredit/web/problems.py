@@ -1,0 +1,101 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_TYPE = "https://innocredit.example/problems/"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+          409: "Conflict", 422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
+          503: "Service Unavailable"}
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a request: becomes a problem-details response."""
+
+    def __init__(self, status: int, detail: str, kind: str | None = None, headers: dict[str, str] | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+        self.headers = headers
+        self.errors = errors
+
+
+def problem_response(request: Request, status: int, detail: str | None, kind: str | None = None,
+                     headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body = Problem(type=PROBLEM_TYPE + kind if kind else "about:blank", title=TITLES.get(status, "Error"),
+                   status=status, detail=detail, instance=request.url.path, errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers,
+                        media_type="application/problem+json")
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, f"{what} not found", "not-found")
+
+
+def forbidden(detail: str = "this account may not do that") -> ProblemError:
+    return ProblemError(403, detail, "forbidden")
+
+
+# shown in the OpenAPI document for every route
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": TITLES[code], "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 422)
+}
+
+
+def install(app: FastAPI, page_handler: Any = None) -> None:
+    """Register the handlers; ``page_handler(request, status, detail)`` renders HTML for page requests."""
+
+    def wants_html(request: Request) -> bool:
+        return not request.url.path.startswith("/api/")
+
+    async def on_problem(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, ProblemError)
+        if page_handler and wants_html(request):
+            return page_handler(request, exc.status, exc.detail, exc.headers)
+        return problem_response(request, exc.status, exc.detail, exc.kind, exc.headers, exc.errors)
+
+    async def on_http(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, StarletteHTTPException)
+        if page_handler and wants_html(request):
+            return page_handler(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        return problem_response(request, exc.status_code, str(exc.detail), None, getattr(exc, "headers", None))
+
+    async def on_validation(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": str(e.get("type"))}
+                  for e in exc.errors()]
+        if page_handler and wants_html(request):
+            return page_handler(request, 422, "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors), None)
+        return problem_response(request, 422, "the request is not valid", "validation", None, errors)
+
+    async def on_error(request: Request, exc: Exception) -> Any:
+        import logging
+
+        logging.getLogger("innocredit.web").error("unhandled error", exc_info=exc)
+        if page_handler and wants_html(request):
+            return page_handler(request, 500, None, None)
+        return problem_response(request, 500, "an unexpected error; it has been logged", "server-error")
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(Exception, on_error)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)

@@ -1,0 +1,90 @@
+"""Jinja2 rendering for the pages: language, the logged-in user, the CSRF token and the navigation."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from innocredit.web import charts
+from innocredit.web.auth import CSRF_COOKIE, CSRF_FIELD, Principal, csrf_for, csrf_valid
+from innocredit.web.i18n import pick, request_lang, translator
+from innocredit.web.problems import ProblemError
+
+TEMPLATES = Path(__file__).with_name("templates")
+ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+ENV.globals.update(charts=charts)
+
+# (path, message key, roles that see it)
+NAV: list[tuple[str, str, tuple[str, ...]]] = [
+    ("/dashboard", "nav.dashboard", ("coordinator", "admin")),
+    ("/lists", "nav.lists", ("coordinator", "admin")),
+    ("/enterprises", "nav.directory", ("coordinator", "admin", "guarantor", "bank_officer", "bank_approver")),
+    ("/inbox", "nav.inbox", ("bank_officer", "bank_approver")),
+    ("/applications", "nav.applications", ("bank_officer", "bank_approver", "guarantor")),
+    ("/portfolio", "nav.portfolio", ("bank_officer", "bank_approver", "bank_modeller", "coordinator")),
+    ("/models", "nav.models", ("bank_modeller", "bank_approver")),
+    ("/me", "nav.me", ("enterprise",)),
+]
+
+
+def csrf_cookie_value(request: Request) -> str:
+    """The browser's CSRF cookie, minted by the middleware on its first visit."""
+    value = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not value:
+        value = secrets.token_urlsafe(24)
+        request.state.new_csrf = value
+    return value
+
+
+def fmt_money(v: Any) -> str:
+    if v is None:
+        return "—"
+    try:
+        return f"{float(v):,.2f}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def fmt_num(v: Any, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, int):
+        return f"{v:,}"
+    try:
+        return f"{float(v):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = request_lang(request)
+    principal: Principal | None = getattr(request.state, "principal", None) or None
+    settings = request.app.state.settings
+    nav = [(path, key) for path, key, roles in NAV if principal and principal.role in roles
+           and request.app.state.page_enabled(path)]
+    ctx = {
+        "request": request, "lang": lang, "t": translator(lang), "pick": lambda v: pick(v, lang),
+        "principal": principal, "nav": nav, "path": request.url.path,
+        "csrf_field": CSRF_FIELD, "csrf_token": csrf_for(settings.secret_key, csrf_cookie_value(request)),
+        "money": fmt_money, "num": fmt_num, "other_lang": "en" if lang == "zh" else "zh",
+    }
+    ctx.update(context)
+    html = ENV.get_template(template).render(**ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+async def check_csrf(request: Request) -> None:
+    """Dependency for page forms: the hidden field must match the browser's CSRF cookie."""
+    form = await request.form()
+    submitted = form.get(CSRF_FIELD)
+    if not csrf_valid(request.app.state.settings.secret_key, request.cookies.get(CSRF_COOKIE),
+                      submitted if isinstance(submitted, str) else None):
+        raise ProblemError(403, "missing or wrong CSRF token; reload the page and try again", "csrf")

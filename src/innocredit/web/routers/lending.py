@@ -1,0 +1,381 @@
+"""Lending: products, offers (matching), applications and loans through every lifecycle action, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from innocredit.lending.schema import load_products
+from innocredit.storage import lending as store
+from innocredit.web import lending_access as la
+from innocredit.web import risk_access
+from innocredit.web.access import ensure_visible
+from innocredit.web.auth import Principal, require_roles
+from innocredit.web.deps import db
+from innocredit.web.domain import domain_call
+from innocredit.web.pagination import Page, PageParams, page_params, paginate
+from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
+from innocredit.web.workflow import after_lending_action
+
+router = APIRouter(tags=["lending"], responses={**PROBLEM_RESPONSES, 409: {"description": "not allowed in this state"}})
+
+OFFICER = ("bank_officer",)
+APPROVER = ("bank_approver",)
+BANK_READ = ("bank_officer", "bank_approver")
+READ_ALL = ("bank_officer", "bank_approver", "enterprise", "guarantor", "coordinator", "admin")
+Money = Decimal
+
+
+class ProductOut(BaseModel):
+    id: str
+    version: str
+    name_zh: str
+    name_en: str
+    kind: str
+    enhancement: str
+    min_months: int
+    max_months: int
+
+
+class OfferOut(BaseModel):
+    uscc: str
+    pd_grade: str | None = None
+    product_id: str
+    product_version: str | None = None
+    name_zh: str
+    name_en: str
+    eligible: bool
+    failed_rule: str | None = None
+    failed_reason_zh: str | None = None
+    failed_reason_en: str | None = None
+    limit: float | None = None
+    term_months: int | None = None
+    rate: float | None = None
+    rank: int | None = None
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    bank_id: str
+    uscc: str
+    product_id: str
+    product_version: str
+    amount: Money | None
+    term_months: int
+    purpose: str | None = None
+    status: str
+    complete: bool
+    created_by: str
+    created_on: dt.date
+    submitted_on: dt.date | None = None
+    sla_due_on: dt.date | None = None
+    decided_on: dt.date | None = None
+    sla_breached: bool | None = None
+    reviewer: str | None = None
+    approver1: str | None = None
+    approver2: str | None = None
+    decision_note: str | None = None
+
+
+class LoanOut(BaseModel):
+    id: str
+    application_id: str
+    bank_id: str
+    uscc: str
+    product_id: str
+    principal: Money | None
+    rate: Money
+    term_months: int
+    method: str
+    day_count: str
+    grace_months: int
+    status: str
+    guarantee_scheme: str | None = None
+    pool_scheme: str | None = None
+    first_loan: bool
+    unsecured: bool
+    contracted_on: dt.date
+    disbursed_on: dt.date | None = None
+    outstanding: Money | None
+    days_past_due: int
+    dpd_bucket: str
+
+
+class ScheduleRowOut(BaseModel):
+    number: int
+    due_date: dt.date
+    days: int
+    opening_balance: Money | None
+    principal: Money | None
+    interest: Money | None
+    payment: Money | None
+    closing_balance: Money | None
+    paid_principal: Money | None
+    paid_interest: Money | None
+
+
+class RepaymentOut(BaseModel):
+    id: str
+    paid_on: dt.date
+    amount: Money
+    principal: Money
+    interest: Money
+
+
+class AuditOut(BaseModel):
+    seq: int
+    at: str
+    bank_id: str
+    subject_type: str
+    subject_id: str
+    action: str
+    from_state: str | None = None
+    to_state: str | None = None
+    actor: str
+    details: str
+    hash: str
+
+
+class NewApplication(BaseModel):
+    uscc: str = Field(min_length=18, max_length=18)
+    product_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(gt=0, le=Decimal("1e10"), decimal_places=2)
+    term_months: int = Field(ge=1, le=360)
+    purpose: str | None = Field(None, max_length=32)
+    complete: bool = True
+
+
+class Decision(BaseModel):
+    note: str | None = Field(None, max_length=1000)
+
+
+class Rejection(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ContractTerms(BaseModel):
+    rate: Decimal = Field(gt=0, lt=1, decimal_places=6)
+    principal: Decimal | None = Field(None, gt=0, le=Decimal("1e10"), decimal_places=2)
+    term_months: int | None = Field(None, ge=1, le=360)
+    method: str = Field("equal_instalment", max_length=24)
+    guarantee_scheme: str | None = Field(None, max_length=64)
+    pool_scheme: str | None = Field(None, max_length=64)
+    first_loan: bool = False
+    unsecured: bool = False
+
+
+class RepaymentIn(BaseModel):
+    amount: Decimal = Field(gt=0, le=Decimal("1e10"), decimal_places=2)
+    on: dt.date | None = None
+
+
+class OnDate(BaseModel):
+    on: dt.date | None = None
+
+
+def _actor(p: Principal) -> str:
+    return p.username
+
+
+@router.get("/products", response_model=Page[ProductOut])
+def products(page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*READ_ALL))) -> dict:
+    items = [ProductOut(id=p.id, version=str(p.version), name_zh=p.name_zh, name_en=p.name_en, kind=p.kind,
+                        enhancement=p.enhancement, min_months=p.min_months, max_months=p.max_months)
+             for p in load_products()]
+    return paginate(items, page)
+
+
+@router.get("/enterprises/{uscc}/offers", response_model=Page[OfferOut])
+def offers(uscc: str, request: Request, eligible_only: bool = False, page: PageParams = Depends(page_params),
+           principal: Principal = Depends(require_roles("bank_officer", "bank_approver")),
+           session: Session = Depends(db)) -> dict:
+    """The catalogue matched against the enterprise with the bank's own risk model (PD grade prices the offer):
+    eligibility with the first failed rule, limit, term, rate."""
+    ensure_visible(session, principal, uscc)
+    model, key, _ = risk_access.bank_model(session, principal.bank_id)
+    rows = request.app.state.data.offers(uscc, model, key)
+    if rows is None:
+        raise ProblemError(404, "enterprise not found", "not-found")
+    if eligible_only:
+        rows = [r for r in rows if r["eligible"]]
+    return paginate([OfferOut(**r) for r in rows], page)
+
+
+@router.get("/applications", response_model=Page[ApplicationOut])
+def list_applications(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
+                      principal: Principal = Depends(require_roles(*READ_ALL)),
+                      session: Session = Depends(db)) -> dict:
+    return paginate(la.applications(session, principal, status), page)
+
+
+@router.post("/applications", response_model=ApplicationOut, status_code=201)
+def create_application(body: NewApplication, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
+                       session: Session = Depends(db)) -> dict:
+    """Record an application for an enterprise this bank may see; a complete one is submitted at once."""
+    ensure_visible(session, principal, body.uscc)
+    if not request.app.state.data.has(body.uscc):
+        raise ProblemError(404, "enterprise not found", "not-found")
+    with domain_call():
+        out = store.apply(session, bank_id=la.bank_of(principal), uscc=body.uscc, product_id=body.product_id,
+                          amount=body.amount, term_months=body.term_months, actor=_actor(principal),
+                          complete=body.complete, purpose=body.purpose, policy=request.app.state.lending_policy())
+        _record_offer(request, session, principal, out)
+    after_lending_action(session, principal, "apply", out)
+    return out
+
+
+def _record_offer(request: Request, session: Session, principal: Principal, app: dict[str, Any]) -> None:
+    model, key, _ = risk_access.bank_model(session, principal.bank_id)
+    rows = request.app.state.data.offers(app["uscc"], model, key) or []
+    hit = next((r for r in rows if r["product_id"] == app["product_id"] and r["eligible"]), None)
+    if hit and hit.get("limit") is not None and hit.get("rate") is not None:
+        store.record_offer(session, la.bank_of(principal), app["id"], limit=Decimal(str(round(hit["limit"], 2))),
+                           term_months=int(hit["term_months"] or app["term_months"]),
+                           rate=Decimal(str(round(hit["rate"], 6))), pd_grade=hit.get("pd_grade"))
+
+
+@router.get("/applications/{app_id}", response_model=ApplicationOut)
+def get_application(app_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
+                    session: Session = Depends(db)) -> dict:
+    return la.application(session, principal, app_id)
+
+
+def _action(session: Session, principal: Principal, app_id: str, action: str, request: Request,
+            **kw: Any) -> dict[str, Any]:
+    bank = la.bank_of(principal)
+    policy = request.app.state.lending_policy()
+    with domain_call():
+        if action == "submit":
+            out = store.submit(session, bank, app_id, _actor(principal), policy=policy)
+        elif action == "review":
+            out = store.review(session, bank, app_id, _actor(principal))
+        elif action == "approve":
+            out = store.approve(session, bank, app_id, _actor(principal), note=kw.get("note"), policy=policy)
+        elif action == "reject":
+            out = store.reject(session, bank, app_id, _actor(principal), kw["reason"], policy=policy)
+        elif action == "withdraw":
+            out = store.withdraw(session, bank, app_id, _actor(principal))
+        else:  # pragma: no cover
+            raise ValueError(action)
+    after_lending_action(session, principal, action, out)
+    return out
+
+
+@router.post("/applications/{app_id}/submit", response_model=ApplicationOut)
+def submit(app_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
+           session: Session = Depends(db)) -> dict:
+    return _action(session, principal, app_id, "submit", request)
+
+
+@router.post("/applications/{app_id}/review", response_model=ApplicationOut)
+def review(app_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
+           session: Session = Depends(db)) -> dict:
+    """Start the credit review and send it for approval (the reviewer may not approve it: four-eyes)."""
+    return _action(session, principal, app_id, "review", request)
+
+
+@router.post("/applications/{app_id}/approve", response_model=ApplicationOut)
+def approve(app_id: str, body: Decision, request: Request, principal: Principal = Depends(require_roles(*APPROVER)),
+            session: Session = Depends(db)) -> dict:
+    """Approve under four-eyes; above the policy threshold a second, different approver completes it."""
+    return _action(session, principal, app_id, "approve", request, note=body.note)
+
+
+@router.post("/applications/{app_id}/reject", response_model=ApplicationOut)
+def reject(app_id: str, body: Rejection, request: Request, principal: Principal = Depends(require_roles(*APPROVER)),
+           session: Session = Depends(db)) -> dict:
+    return _action(session, principal, app_id, "reject", request, reason=body.reason)
+
+
+@router.post("/applications/{app_id}/withdraw", response_model=ApplicationOut)
+def withdraw(app_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
+             session: Session = Depends(db)) -> dict:
+    return _action(session, principal, app_id, "withdraw", request)
+
+
+@router.post("/applications/{app_id}/contract", response_model=LoanOut, status_code=201)
+def contract(app_id: str, body: ContractTerms, principal: Principal = Depends(require_roles(*OFFICER)),
+             session: Session = Depends(db)) -> dict:
+    """Sign the contract of an approved application: the loan is created (status ``contracted``)."""
+    with domain_call():
+        out = store.contract(session, la.bank_of(principal), app_id, _actor(principal), rate=body.rate,
+                             principal=body.principal, term_months=body.term_months, method=body.method,
+                             guarantee_scheme=body.guarantee_scheme, pool_scheme=body.pool_scheme,
+                             first_loan=body.first_loan, unsecured=body.unsecured)
+    after_lending_action(session, principal, "contract", out)
+    return out
+
+
+@router.get("/loans", response_model=Page[LoanOut])
+def list_loans(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
+               principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = Depends(db)) -> dict:
+    return paginate(la.loans(session, principal, status), page)
+
+
+@router.get("/loans/{loan_id}", response_model=LoanOut)
+def get_loan(loan_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
+             session: Session = Depends(db)) -> dict:
+    return la.loan(session, principal, loan_id)
+
+
+@router.get("/loans/{loan_id}/schedule", response_model=Page[ScheduleRowOut])
+def get_schedule(loan_id: str, page: PageParams = Depends(page_params),
+                 principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = Depends(db)) -> dict:
+    return paginate(la.schedule(session, principal, loan_id), page)
+
+
+@router.get("/loans/{loan_id}/repayments", response_model=Page[RepaymentOut])
+def get_repayments(loan_id: str, page: PageParams = Depends(page_params),
+                   principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = Depends(db)) -> dict:
+    return paginate(la.repayments(session, principal, loan_id), page)
+
+
+@router.post("/loans/{loan_id}/disburse", response_model=LoanOut)
+def disburse(loan_id: str, body: OnDate, principal: Principal = Depends(require_roles(*OFFICER)),
+             session: Session = Depends(db)) -> dict:
+    with domain_call():
+        out = store.disburse(session, la.bank_of(principal), loan_id, _actor(principal), on=body.on)
+    after_lending_action(session, principal, "disburse", out)
+    return out
+
+
+@router.post("/loans/{loan_id}/repayments", response_model=LoanOut)
+def repay(loan_id: str, body: RepaymentIn, principal: Principal = Depends(require_roles(*OFFICER)),
+          session: Session = Depends(db)) -> dict:
+    with domain_call():
+        return store.repay(session, la.bank_of(principal), loan_id, body.amount, _actor(principal), on=body.on)
+
+
+@router.post("/loans/{loan_id}/default", response_model=LoanOut)
+def declare_default(loan_id: str, body: OnDate, principal: Principal = Depends(require_roles(*APPROVER)),
+                    session: Session = Depends(db)) -> dict:
+    with domain_call():
+        out = store.default(session, la.bank_of(principal), loan_id, _actor(principal), on=body.on)
+    return {k: v for k, v in out.items() if k not in ("loss", "allocation")}
+
+
+@router.post("/loans/{loan_id}/write-off", response_model=LoanOut)
+def write_off(loan_id: str, principal: Principal = Depends(require_roles(*APPROVER)),
+              session: Session = Depends(db)) -> dict:
+    with domain_call():
+        return store.write_off(session, la.bank_of(principal), loan_id, _actor(principal))
+
+
+@router.post("/loans/{loan_id}/close", response_model=LoanOut)
+def close(loan_id: str, principal: Principal = Depends(require_roles(*OFFICER)),
+          session: Session = Depends(db)) -> dict:
+    with domain_call():
+        return store.close(session, la.bank_of(principal), loan_id, _actor(principal))
+
+
+@router.get("/audit", response_model=Page[AuditOut])
+def audit(subject_id: str | None = Query(None, max_length=64), page: PageParams = Depends(page_params),
+          principal: Principal = Depends(require_roles("bank_officer", "bank_approver", "coordinator", "admin")),
+          session: Session = Depends(db)) -> dict:
+    """The lending audit trail (hash-chained), the bank's own entries only."""
+    return paginate(la.audit(session, principal, subject_id), page)

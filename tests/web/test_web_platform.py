@@ -1,0 +1,200 @@
+"""The platform frame: accounts, tokens, sessions, CSRF, throttling, problem details, pagination, i18n, ops."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from innocredit.web.auth import hash_password, verify_password
+from innocredit.web.i18n import MESSAGES
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "page has no CSRF field"
+    return m.group(1)
+
+
+def test_password_hash_is_argon2_and_verifies():
+    h = hash_password("correct horse battery")
+    assert h.startswith("$argon2id$")
+    assert verify_password(h, "correct horse battery")
+    assert not verify_password(h, "wrong")
+    assert not verify_password("not-a-hash", "x")
+
+
+def test_token_me_and_revoke(web):
+    r = web.client.post("/api/v1/auth/token", json={"username": "bank_a_officer", "password": "demo-bank_a_officer-2024"})
+    assert r.status_code == 200
+    tok = r.json()["access_token"]
+    h = {"Authorization": f"Bearer {tok}"}
+    me = web.client.get("/api/v1/auth/me", headers=h).json()
+    assert (me["role"], me["org_id"], me["org_kind"]) == ("bank_officer", "bank-hz-01", "bank")
+    assert web.client.delete("/api/v1/auth/token", headers=h).status_code == 204
+    r = web.client.get("/api/v1/auth/me", headers=h)
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_errors_are_problem_details(web):
+    r = web.client.get("/api/v1/enterprises")
+    body = r.json()
+    assert r.status_code == 401 and body["status"] == 401 and body["title"] == "Unauthorized"
+    assert body["instance"] == "/api/v1/enterprises"
+    r = web.client.get("/api/v1/enterprises?limit=0", headers=web.headers("coordinator"))
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["loc"] == ["query", "limit"]
+    r = web.client.get("/api/v1/enterprises/911111111111111111", headers=web.headers("coordinator"))
+    assert r.status_code == 404 and r.json()["type"].endswith("/not-found")
+
+
+def test_pagination(web):
+    h = web.headers("coordinator")
+    first = web.client.get("/api/v1/enterprises?limit=7&offset=0", headers=h).json()
+    second = web.client.get("/api/v1/enterprises?limit=7&offset=7", headers=h).json()
+    assert first["total"] == web.features.height == second["total"]
+    assert len(first["items"]) == 7 and first["limit"] == 7 and second["offset"] == 7
+    assert not {e["uscc"] for e in first["items"]} & {e["uscc"] for e in second["items"]}
+    everything = sorted(web.features["uscc"].to_list())
+    assert [e["uscc"] for e in first["items"] + second["items"]] == everything[:14]
+
+
+def test_directory_filters(web):
+    h = web.headers("coordinator")
+    region = web.features["region_code"][0]
+    expect = web.features.filter(web.features["region_code"].str.starts_with(region)).height
+    got = web.client.get(f"/api/v1/enterprises?region={region}&limit=1", headers=h).json()
+    assert got["total"] == expect
+
+
+def test_enterprise_sees_only_itself(web):
+    h = web.headers("enterprise")
+    listing = web.client.get("/api/v1/enterprises", headers=h).json()
+    assert [e["uscc"] for e in listing["items"]] == [web.ent_uscc]
+    other = sorted(web.features["uscc"].to_list())[1]
+    assert web.client.get(f"/api/v1/enterprises/{other}", headers=h).status_code == 404
+    assert web.client.get(f"/api/v1/enterprises/{web.ent_uscc}", headers=h).status_code == 200
+    assert web.client.get(f"/api/v1/enterprises/{other}/features", headers=h).status_code == 404
+
+
+def test_login_page_flow(web):
+    c = TestClient(web.app)
+    r = c.get("/dashboard", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    page = c.get("/login")
+    assert page.status_code == 200 and "登录" in page.text  # zh by default
+    # without the CSRF field: refused
+    r = c.post("/login", data={"username": "coordinator", "password": "demo-coordinator-2024"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = c.post("/login", data={"username": "coordinator", "password": "demo-coordinator-2024",
+                               "csrf_token": _csrf(page.text), "next": "/dashboard"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+    cookie = r.headers["set-cookie"]
+    assert "ic_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    dash = c.get("/dashboard")
+    assert dash.status_code == 200 and "<svg" in dash.text and "协同看板" in dash.text
+    en = c.get("/dashboard?lang=en")
+    assert "Coordination dashboard" in en.text and "lang=en" in en.headers.get("set-cookie", "")
+    # a cookie-authenticated API write without the CSRF header is refused
+    r = c.post("/api/v1/evaluations", json={"uscc": web.ent_uscc, "system": "innovation-points"})
+    assert r.status_code == 403 and r.json()["type"].endswith("/csrf")
+    # logout needs the CSRF field too, then the session is gone
+    r = c.post("/logout", data={"csrf_token": _csrf(dash.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_login_throttled_after_repeated_failures(web):
+    # settings.login_max_failures = 3 in the fixture
+    for _ in range(3):
+        r = web.client.post("/api/v1/auth/token", json={"username": "guarantor", "password": "wrong-password"})
+        assert r.status_code == 401
+    r = web.client.post("/api/v1/auth/token", json={"username": "guarantor", "password": "demo-guarantor-2024"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert r.json()["type"].endswith("/login-throttled")
+
+
+def test_health_and_ready(web):
+    assert web.client.get("/healthz").json() == {"status": "ok"}
+    ready = web.client.get("/readyz")
+    assert ready.status_code == 200 and "enterprises" in ready.json()["api"]
+
+
+def test_openapi_document(web):
+    doc = web.client.get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert all(p.startswith("/api/v1/") for p in doc["paths"])
+    assert "/api/v1/enterprises" in doc["paths"]
+    assert not any(p.startswith("/login") for p in doc["paths"])
+
+
+def test_request_id_and_json_logs(web, caplog):
+    from innocredit.web.logging import JsonFormatter
+
+    r = web.client.get("/healthz", headers={"X-Request-ID": "abc123"})
+    assert r.headers["x-request-id"] == "abc123"
+    rec = logging.LogRecord("innocredit.web", logging.INFO, __file__, 1, "request", None, None)
+    rec.path = "/x"
+    line = json.loads(JsonFormatter().format(rec))
+    assert line["msg"] == "request" and line["path"] == "/x"
+
+
+def test_catalogue_is_bilingual():
+    missing = [k for k, v in MESSAGES.items() if not v.get("zh") or not v.get("en")]
+    assert missing == []
+
+
+def test_security_headers_on_pages(web):
+    r = web.client.get("/login")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "ic_csrf=" in r.headers.get("set-cookie", "") or "ic_csrf" in web.client.cookies
+
+
+def test_charts_are_svg_with_the_values():
+    from xml.etree import ElementTree
+
+    from innocredit.web.charts import bar_chart, hbar_chart, radar_chart
+
+    bars = hbar_chart([("330102", 40), ("330106", 10)], "by region")
+    root = ElementTree.fromstring(str(bars))
+    widths = [float(r.get("width")) for r in root.iter("{http://www.w3.org/2000/svg}rect")]
+    assert widths[0] == pytest.approx(4 * widths[1])  # 40 vs 10: bar lengths in proportion
+    radar = ElementTree.fromstring(str(radar_chart([("tech", 1.0), ("growth", 0.5), ("aux", 0.0)], "groups")))
+    area = [p for p in radar.iter("{http://www.w3.org/2000/svg}polygon") if p.get("class") == "area"][0]
+    pts = [tuple(map(float, xy.split(","))) for xy in area.get("points").split()]
+    # centre (160, 160), radius 100: tech at the top at full length, aux at the centre
+    assert pts[0] == pytest.approx((160.0, 60.0)) and pts[2] == pytest.approx((160.0, 160.0))
+    assert "<svg" in str(bar_chart([("0-5", 3)], "days"))
+
+
+def test_readyz_fails_before_migration_and_migrate_on_start(tmp_path):
+    from innocredit.web.app import create_app
+    from innocredit.web.config import Settings
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    cold = create_app(Settings(database_url=url, secret_key="k" * 32))
+    with TestClient(cold) as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/readyz").status_code == 503
+    warm = create_app(Settings(database_url=url, secret_key="k" * 32, migrate_on_start=True))
+    with TestClient(warm) as c:
+        assert c.get("/readyz").status_code == 200
+
+
+def test_settings_from_env(monkeypatch):
+    from decimal import Decimal
+
+    from innocredit.web.config import Settings
+
+    monkeypatch.setenv("INNOCREDIT_DATABASE_URL", "sqlite:///x.db")
+    monkeypatch.setenv("INNOCREDIT_LPR", "0.031")
+    monkeypatch.setenv("INNOCREDIT_SLA_DAYS", "4")
+    monkeypatch.setenv("INNOCREDIT_MIGRATE_ON_START", "1")
+    s = Settings.from_env()
+    assert (s.database_url, s.lpr, s.sla_days, s.migrate_on_start) == ("sqlite:///x.db", Decimal("0.031"), 4, True)
+    assert len(Settings.from_env().secret_key) >= 32  # a random key when none is configured
