@@ -74,11 +74,11 @@ def register(app: typer.Typer) -> None:
             console.print(f"demo loaded: {summary}")
         users = seed_demo_users(engine)
         engine.dispose()
-        table = Table(title="demo users (username / password / role / organisation)")
+        table = Table(title="demo users")
         for col in ("username", "password", "role", "organisation"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=True, overflow="ignore")
         for username, password, role, org in users:
             table.add_row(username, password, role, org)
-        console.print(table)
+        Console(stderr=True, width=max(console.width, 120)).print(table)
         console.print(f"serving on http://{host}:{port}  (API: http://{host}:{port}/api/v1/openapi.json)")
         serve(host, port, Settings.from_env(database_url=url))
