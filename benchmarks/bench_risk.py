@@ -17,8 +17,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# measure the code of this checkout, whatever the venv's editable install points at (children get the same path)
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+sys.path.insert(0, SRC)
 
-from _util import run_child, self_peak_mb, write_rows  # noqa: E402
+from _util import PEAK_SNIPPET, run_child, self_peak_mb, write_rows  # noqa: E402
 
 GEN = r'''
 import numpy as np
@@ -72,8 +75,10 @@ tr, te = np.sort(perm[:cut]), np.sort(perm[cut:])
 feats = [c for c in df.columns if c != "uscc"]
 dtr, dte = df[tr], df[te]
 t0 = time.perf_counter(); sc = Scorecard(features=feats, min_iv=0.0, max_corr=1.0, n_jobs=2).fit(dtr, y[tr]); fit_s = time.perf_counter() - t0
-t0 = time.perf_counter(); pts = sc.score_points(dte); points_s = time.perf_counter() - t0
-t0 = time.perf_counter(); s = score_table(sc, dte); score_s = time.perf_counter() - t0
+points_s = score_s = float("inf")
+for _ in range(3):  # best of three, as for the peer
+    t0 = time.perf_counter(); pts = sc.score_points(dte); points_s = min(points_s, time.perf_counter() - t0)
+    t0 = time.perf_counter(); s = score_table(sc, dte); score_s = min(score_s, time.perf_counter() - t0)
 auc = roc_auc_score(y[te], s["pd"].to_numpy())
 one = dte.head(1); score_table(sc, one)
 t0 = time.perf_counter()
@@ -97,7 +102,9 @@ t0 = time.perf_counter()
 sc = Scorecard(binning_process=BinningProcess(list(df.columns), categorical_variables=cat),
                estimator=LogisticRegression()).fit(dtr, y[tr])
 fit_s = time.perf_counter() - t0
-t0 = time.perf_counter(); pts = sc.score(dte); score_s = time.perf_counter() - t0
+score_s = float("inf")
+for _ in range(3):  # best of three, as for ours: points of the same 300k rows
+    t0 = time.perf_counter(); pts = sc.score(dte); score_s = min(score_s, time.perf_counter() - t0)
 auc = roc_auc_score(y[te], sc.predict_proba(dte)[:, 1])
 one = dte.head(1); sc.score(one)
 t0 = time.perf_counter()
@@ -133,7 +140,9 @@ print("RESULT", json.dumps({"fit_s": fit_s, "score_s": score_s, "auc": auc, "one
 
 
 def _result(code: str) -> tuple[dict, float]:
-    _, peak, out = run_child(code + "\nimport resource as _r; print('PEAK_MB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024)\n")
+    code = f"import sys; sys.path.insert(0, {SRC!r})\n" + code
+    # peak = the child's own VmHWM (ru_maxrss would carry over the parent's high-water mark through fork/exec)
+    _, peak, out = run_child(code + PEAK_SNIPPET)
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
     return json.loads(line[len("RESULT "):]), peak
 

@@ -315,11 +315,15 @@ class FeatureBinning:
             cat = self.categories
             return np.asarray([self.missing_index if v is None else cat.get(str(v), self.unseen_index)
                                for v in s.to_list()], dtype=np.int64)
+        return pl.select(self.category_index_expr(pl.lit(s))).to_series().to_numpy()
+
+    def category_index_expr(self, col: pl.Expr) -> pl.Expr:
+        """Polars expression for the bin index of a categorical column (null -> missing, unseen level -> unseen),
+        so many columns can be mapped in one parallel ``select``."""
         mapping: dict[str, int] = {str(k): v for k, v in self.categories.items()}
         mapping[_NULL_KEY] = self.missing_index
-        out = (s.cast(pl.String).fill_null(_NULL_KEY)
-               .replace_strict(mapping, default=self.unseen_index, return_dtype=pl.Int64))
-        return out.to_numpy()
+        return (col.cast(pl.String).fill_null(_NULL_KEY)
+                .replace_strict(mapping, default=self.unseen_index, return_dtype=pl.Int64))
 
     def transform_woe(self, s: pl.Series) -> np.ndarray:
         return self.woe[self.bin_index(s)]

@@ -5,11 +5,13 @@ scikit-learn estimator API: parameters in ``__init__``, learned state ends in ``
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator, ClassifierMixin
+from threadpoolctl import ThreadpoolController
 
 from innocredit.risk.binning import SMALL, Binning, as_polars
 from innocredit.risk.calibration import Calibrator
@@ -26,10 +28,15 @@ def select_features(woe: np.ndarray, features: list[str], iv: dict[str, float], 
         return []
     pos = {f: i for i, f in enumerate(features)}
     rows = np.linspace(0, woe.shape[0] - 1, min(woe.shape[0], 200_000)).astype(np.int64)  # a sample is plenty
-    sub = woe[np.ix_(rows, np.asarray([pos[f] for f in order], dtype=np.int64))]
-    sd = sub.std(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(sub, rowvar=False) if len(order) > 1 else np.ones((1, 1))
+    cols = [pos[f] for f in order]
+    if len(order) > 1 and max_corr < 1:
+        sub = woe[np.ix_(rows, np.asarray(cols, dtype=np.int64))]
+        sd = sub.std(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.corrcoef(sub, rowvar=False)
+    else:  # np.corrcoef clips to [-1, 1]: with max_corr >= 1 no pair can exceed it, so only the spread is needed
+        sd = np.asarray([woe[rows, c].std() for c in cols])
+        corr = np.zeros((len(order), len(order)))
     kept: list[int] = []
     for i in range(len(order)):
         if sd[i] == 0:
@@ -39,34 +46,42 @@ def select_features(woe: np.ndarray, features: list[str], iv: dict[str, float], 
     return [order[i] for i in kept]
 
 
-_CHUNK = 65_536  # rows per block when accumulating the Hessian (bounded extra memory)
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
-def _newton(X: np.ndarray, y: np.ndarray, ridge: np.ndarray, beta: np.ndarray, tol: float, max_iter: int,
-            hessian: np.ndarray | None = None) -> np.ndarray:
-    """Newton steps on [X, 1] without materializing the design matrix or a full weighted copy.
+_CHUNK = 131_072  # rows per block when accumulating the Hessian (bounded extra memory)
 
-    With ``hessian`` given (from a sample, scaled to the full size) only the gradient is computed on all rows:
-    the iteration still converges to the exact optimum (zero gradient), just with a fixed curvature.
-    """
+
+def _newton(X: np.ndarray, y: np.ndarray, ridge: np.ndarray, beta: np.ndarray, tol: float, max_iter: int
+            ) -> np.ndarray:
+    """Newton steps on [X, 1] without materializing the design matrix: the linear predictor and the gradient
+    are one matrix-vector product each over all rows; the Hessian X'WX is accumulated in row blocks (views of
+    ``X``, any memory order) so only one weighted block exists at a time."""
     n, k = X.shape
+    z = np.empty(n)
     for _ in range(max_iter):
+        np.matmul(X, beta[:k], out=z)
+        z += beta[k]
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)  # z is now p = 1 / (1 + exp(-(X b + b0)))
+        r = z - y
         grad = ridge * beta
-        H = np.diag(ridge) if hessian is None else hessian
+        grad[:k] += r @ X
+        grad[k] += r.sum()
+        w = z * (1.0 - z)
+        H = np.diag(ridge)
         for s in range(0, n, _CHUNK):
-            xb = np.ascontiguousarray(X[s:s + _CHUNK])
-            p = 1.0 / (1.0 + np.exp(-(xb @ beta[:k] + beta[k])))
-            r = p - y[s:s + _CHUNK]
-            grad[:k] += xb.T @ r
-            grad[k] += r.sum()
-            if hessian is None:
-                w = p * (1 - p)
-                xw = xb * w[:, None]
-                H[:k, :k] += xw.T @ xb
-                col = xw.sum(axis=0)
-                H[:k, k] += col
-                H[k, :k] += col
-                H[k, k] += w.sum()
+            xb = X[s:s + _CHUNK]
+            xw = xb * w[s:s + _CHUNK, None]
+            H[:k, :k] += xw.T @ xb
+            col = xw.sum(axis=0)
+            H[:k, k] += col
+            H[k, :k] += col
+        H[k, k] += w.sum()
         try:
             step = np.linalg.solve(H, grad)
         except np.linalg.LinAlgError:
@@ -83,24 +98,37 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e-6
     sum(log loss) + ||w||^2 / (2C), the intercept unpenalized — the objective of scikit-learn's
     ``LogisticRegression(C=C)``, solved in a handful of iterations on the few WOE columns. On large data the
     start comes from a fit on ``warm_rows`` evenly spaced rows (penalty scaled alike), so the full data needs
-    only one or two Newton steps."""
+    only two or three Newton steps. BLAS runs single-threaded here: the products are small (k is the number of
+    features) and threaded BLAS on a busy machine spends more time waiting than computing."""
     X = np.asarray(X, dtype=float)
     n, k = X.shape
     y = np.asarray(y, dtype=float)
     ridge = np.full(k + 1, 1.0 / C)
     ridge[k] = 0.0
     beta = np.zeros(k + 1)
-    if n > 2 * warm_rows:
-        sub = np.linspace(0, n - 1, warm_rows).astype(np.int64)
-        xs, ys = X[sub], y[sub]
-        beta = _newton(xs, ys, ridge * warm_rows / n, beta, tol, max_iter)
-        p = 1.0 / (1.0 + np.exp(-(xs @ beta[:k] + beta[k])))
-        a = np.column_stack([xs, np.ones(len(sub))])
-        hessian = (a * (p * (1 - p))[:, None]).T @ a * (n / warm_rows) + np.diag(ridge)
-        beta = _newton(X, y, ridge, beta, tol, max_iter, hessian)
-    else:
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if n > 2 * warm_rows:
+            sub = np.linspace(0, n - 1, warm_rows).astype(np.int64)
+            beta = _newton(X[sub], y[sub], ridge * warm_rows / n, beta, tol, max_iter)
         beta = _newton(X, y, ridge, beta, tol, max_iter)
     return beta[:k], float(beta[k])
+
+
+_BLOCK = 16_384  # rows per block in score_points: the block's values and bin codes stay in cache
+_TABLE_MAX = 16_384  # entries of a joint points table (128 KB)
+
+
+def _comparable(fb: Any) -> bool:
+    """Numeric binning whose bins fit int8 codes and that has no special values: the comparison path."""
+    return bool(fb.kind == "numeric" and not fb.special_values and len(fb.woe) <= 127)
+
+
+def _joint_table(members: list[Any]) -> np.ndarray:
+    """Points of every combination of the members' bins, row-major (first member slowest)."""
+    table = np.zeros(1)
+    for c in members:
+        table = np.add.outer(table, c[4]).ravel()
+    return table
 
 
 class Scorecard(BaseEstimator, ClassifierMixin):
@@ -139,6 +167,12 @@ class Scorecard(BaseEstimator, ClassifierMixin):
 
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> Scorecard:
+        # BLAS single-threaded for the whole fit: its products are small (a few dozen WOE columns) and threaded
+        # BLAS on a busy machine spends more time waiting than computing (measured: 10x slower under load)
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return self._fit(X, y)
+
+    def _fit(self, X: Any, y: Any) -> Scorecard:
         df = as_polars(X)
         features = list(self.features) if self.features is not None else list(df.columns)
         refuse_protected(features)
@@ -202,11 +236,92 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         return self.intercept_ + self.transform(X) @ self.coef_
 
     def score_points(self, X: Any) -> np.ndarray:
-        """Total points per row (accumulated feature by feature, no points matrix)."""
+        """Total points per row.
+
+        Batch path (see ``_fast_points``): numeric bins by comparisons against the cut points in cache-sized
+        row blocks, categorical bins from one parallel polars ``replace_strict``, and the points of a few
+        features at a time from one lookup in their joint points table (sum of the per-feature points)."""
         df = as_polars(X)
-        total = np.zeros(df.height)
+        if df.height <= SMALL:
+            total = np.zeros(df.height)
+            for f in self.selected_features_:
+                total += self.points_[f][self.binning_.binnings_[f].bin_index(df[f])]
+            return total
+        return self._fast_points(df)
+
+    def _fast_points(self, df: pl.DataFrame) -> np.ndarray:
+        n = df.height
+        bins = self.binning_.binnings_
+        # per feature: (number of bins, values or precomputed bin index, cut points as a column or None,
+        # missing bin, points per bin)
+        cols: list[tuple[int, np.ndarray, np.ndarray | None, int, np.ndarray]] = []
+        other = [f for f in self.selected_features_ if not _comparable(bins[f])]
+        cat = [f for f in other if bins[f].kind == "categorical"]
+        pre = {}
+        if cat:  # all categorical columns in one select: polars maps them in parallel
+            out = df.select(bins[f].category_index_expr(pl.col(f)).alias(f) for f in cat)
+            pre = {f: out[f].to_numpy().astype(np.intp) for f in cat}
+        for f in other:
+            if f not in pre:
+                pre[f] = np.asarray(bins[f].bin_index(df[f]), dtype=np.intp)
         for f in self.selected_features_:
-            total += self.points_[f][self.binning_.binnings_[f].bin_index(df[f])]
+            fb = bins[f]
+            if f in pre:
+                cols.append((len(fb.woe), pre[f], None, fb.missing_index, self.points_[f]))
+            else:
+                x = np.asarray(df[f].cast(pl.Float64).to_numpy(), dtype=float)
+                cols.append((len(fb.woe), x, np.asarray(fb.splits, dtype=float)[:, None], fb.missing_index,
+                             self.points_[f]))
+        # joint points tables of consecutive features, each at most _TABLE_MAX entries
+        plan: list[tuple[list[Any], np.ndarray]] = []
+        group: list[Any] = []
+        size = 1
+        for c in cols:
+            if group and size * c[0] > _TABLE_MAX:
+                plan.append((group, _joint_table(group)))
+                group, size = [], 1
+            group.append(c)
+            size *= c[0]
+        plan.append((group, _joint_table(group)))
+        max_cuts = max((len(c[2]) for c in cols if c[2] is not None), default=0)
+        total = np.empty(n)
+        code = np.empty(_BLOCK, dtype=np.intp)
+        small = np.empty(_BLOCK, dtype=np.int8)
+        ge = np.empty((max(max_cuts, 1), _BLOCK), dtype=bool)
+        tmp = np.empty(_BLOCK)
+        for s in range(0, n, _BLOCK):
+            e = min(n, s + _BLOCK)
+            m = e - s
+            t, cb, ib, tb = total[s:e], code[:m], small[:m], tmp[:m]
+            for j, (members, table) in enumerate(plan):
+                for k, (nb, x, cuts, miss, _) in enumerate(members):
+                    if k:
+                        cb *= nb
+                    if cuts is None:
+                        if k:
+                            cb += x[s:e]
+                        else:
+                            cb[:] = x[s:e]
+                        continue
+                    xb = x[s:e]
+                    if len(cuts):  # bin = number of cut points <= x (NaN compares False: bin 0, fixed below)
+                        g = ge[:len(cuts), :m]
+                        np.greater_equal(xb[None, :], cuts, out=g)
+                        np.sum(g.view(np.int8), axis=0, dtype=np.int8, out=ib)
+                    else:
+                        ib.fill(0)
+                    gb = ge[0, :m]
+                    np.isnan(xb, out=gb)
+                    np.copyto(ib, miss, where=gb)
+                    if k:
+                        cb += ib
+                    else:
+                        cb[:] = ib
+                if j:
+                    np.take(table, cb, out=tb)
+                    t += tb
+                else:
+                    np.take(table, cb, out=t)
         return total
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -222,7 +337,8 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         score = pts.sum(axis=1)
         pd_ = self.calibrator_.predict(self.scaling_.logit_from_score(score))
         best = np.asarray([self.best_points_[f] for f in self.selected_features_])
-        return {"score": score, "pd": pd_, "loss": best[None, :] - pts, "features": self.selected_features_}
+        loss = np.subtract(best[None, :], pts, out=pts)  # in place: the points matrix is not needed any more
+        return {"score": score, "pd": pd_, "loss": loss, "features": self.selected_features_}
 
     def points_table(self) -> pl.DataFrame:
         frames = []
