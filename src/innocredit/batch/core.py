@@ -27,6 +27,15 @@ class BatchJob:
         return self.fn(sample.head(min(sample.height, 50))).schema
 
 
+UNSIGNED = (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+
+
+def polars_portable(df: pl.DataFrame) -> pl.DataFrame:
+    """Unsigned integer columns as Int64, the type Spark gives them, so both engines return one schema."""
+    cast = {c: pl.Int64 for c, t in df.schema.items() if isinstance(t, UNSIGNED)}
+    return df.cast(cast) if cast else df  # type: ignore[arg-type]
+
+
 def run_polars(job: BatchJob, df: pl.DataFrame) -> pl.DataFrame:
     """Run a job on one machine: the whole table is one partition."""
     out = job.fn(df)

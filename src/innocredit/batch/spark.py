@@ -23,28 +23,51 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+def submitted() -> bool:
+    """True when this driver was started by ``spark-submit`` (which hands it a running JVM gateway)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def spark_session(master: str | None = None, app_name: str = "innocredit") -> SparkSession:
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    """The Spark session for batch jobs.
+
+    Stand-alone: master from the argument, else ``INNOCREDIT_SPARK_MASTER``, else ``local[*]``, with our
+    defaults (8 shuffle partitions, 4 GB driver). Under ``spark-submit`` the master and every setting come
+    from ``spark-submit``; only the ``INNOCREDIT_SPARK_*`` variables that are set explicitly apply.
+    """
+    if not submitted():
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    master = master or os.environ.get("INNOCREDIT_SPARK_MASTER", "local[*]")
-    builder = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", os.environ.get("INNOCREDIT_SPARK_PARTITIONS", "8"))
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", os.environ.get("INNOCREDIT_SPARK_DRIVER_MEMORY", "4g"))
-    )
+    env = os.environ.get
+    master = master or env("INNOCREDIT_SPARK_MASTER") or (None if submitted() else "local[*]")
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    settings = {
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+    }
+    if not submitted():
+        settings |= {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8", "spark.driver.memory": "4g"}
+    if env("INNOCREDIT_SPARK_PARTITIONS"):
+        settings["spark.sql.shuffle.partitions"] = env("INNOCREDIT_SPARK_PARTITIONS", "8")
+    if env("INNOCREDIT_SPARK_DRIVER_MEMORY"):
+        settings["spark.driver.memory"] = env("INNOCREDIT_SPARK_DRIVER_MEMORY", "4g")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()
 
 
 def _arrow_schema_to_spark(schema: pa.Schema) -> Any:
+    """Spark has no unsigned integers: they become 64-bit signed (``polars_portable`` does the same locally)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    return from_arrow_schema(schema)
+    fields = [pa.field(f.name, pa.int64(), f.nullable) if pa.types.is_unsigned_integer(f.type) else f
+              for f in schema]
+    return from_arrow_schema(pa.schema(fields))
 
 
 def _spark_to_arrow_schema(schema: Any) -> pa.Schema:
@@ -84,6 +107,42 @@ def run_spark(job: BatchJob, sdf: SparkDataFrame, sample: pl.DataFrame, partitio
         cols = list(job.partition_by)
         sdf = sdf.repartition(partitions, *cols) if partitions else sdf.repartition(*cols)
     return sdf.mapInArrow(_partition_fn(job, target), spark_schema)
+
+
+def _replicated_fn(job: BatchJob, target: pa.Schema, key: str, part_col: str, home_col: str) -> Any:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        collected = list(batches)
+        if not collected:
+            return
+        frame = pl.from_arrow(pa.Table.from_batches(collected))
+        assert isinstance(frame, pl.DataFrame)
+        if frame.height == 0:
+            return
+        home = frame.filter(pl.col(home_col)).select(key).unique()
+        rows = frame.drop(part_col, home_col).unique(key, keep="first", maintain_order=True)
+        out = job.fn(rows).join(home, on=key, how="semi", maintain_order="left").to_arrow()
+        out = out.select(target.names).cast(target)
+        yield from out.to_batches(max_chunksize=65536)
+
+    return run
+
+
+def run_spark_replicated(job: BatchJob, sdf: SparkDataFrame, sample: pl.DataFrame, key: str = "uscc",
+                         partitions: int | None = None, part_col: str = "__part",
+                         home_col: str = "__home") -> SparkDataFrame:
+    """Run ``job`` over rows that were copied once per cohort they belong to.
+
+    Every row of ``sdf`` carries ``part_col`` (one cohort it belongs to) and ``home_col`` (true on the copy
+    whose cohort is the row's own). The copies are repartitioned by cohort, so each partition holds whole
+    cohorts; it runs ``job.fn`` on its distinct rows (by ``key``) and keeps the rows whose home copy it
+    received, so every row comes out exactly once, computed with its complete cohort.
+    ``sample``: a few input rows without the two tag columns (fixes the output schema).
+    """
+    out_schema = pl.DataFrame(schema=job.output_schema(sample)).to_arrow().schema
+    spark_schema = _arrow_schema_to_spark(out_schema)
+    target = _spark_to_arrow_schema(spark_schema)
+    sdf = sdf.repartition(partitions, part_col) if partitions else sdf.repartition(part_col)
+    return sdf.mapInArrow(_replicated_fn(job, target, key, part_col, home_col), spark_schema)
 
 
 def collect_polars(sdf: SparkDataFrame, sort_by: list[str] | None = None) -> pl.DataFrame:

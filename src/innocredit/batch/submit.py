@@ -1,0 +1,11 @@
+"""Entry point for ``spark-submit``, which runs a Python file rather than a console script::
+
+    spark-submit [options] .../site-packages/innocredit/batch/submit.py batch evaluate --engine spark ...
+
+The arguments are those of the ``innocredit`` command line (``innocredit batch --help``).
+"""
+
+from innocredit.cli import main
+
+if __name__ == "__main__":
+    main()
