@@ -73,7 +73,7 @@ def test_bad_input_exits_2(table, tmp_path):
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")
+@pytest.mark.xdist_group("heavy")
 def test_ip_value_on_spark_equals_polars(spark, tmp_path):
     from innocredit.ip.sample import make_usccs, synthetic_features, synthetic_patents
 

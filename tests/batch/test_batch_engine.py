@@ -7,7 +7,7 @@ import pytest
 from innocredit.batch import BatchJob, run_polars
 from innocredit.batch.spark import collect_polars, run_spark, to_spark
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("heavy")]
 
 
 def _cohort_percentile(df: pl.DataFrame) -> pl.DataFrame:

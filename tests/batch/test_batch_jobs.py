@@ -93,7 +93,7 @@ def test_polars_engine_is_the_plain_function(system, features):
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")
+@pytest.mark.xdist_group("heavy")
 def test_evaluation_identical_on_spark(spark, features):
     from innocredit.batch.spark import collect_polars
 
@@ -120,7 +120,7 @@ def patents():
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")
+@pytest.mark.xdist_group("heavy")
 def test_ip_valuation_identical_on_spark(spark, patents):
     from innocredit.batch.spark import collect_polars
 
@@ -147,7 +147,7 @@ def model():
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")
+@pytest.mark.xdist_group("heavy")
 def test_scoring_and_matching_identical_on_spark(spark, features, model):
     from innocredit.batch.spark import collect_polars, to_spark
 
