@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
         demo_enterprises: int = typer.Option(2000, min=100, help="enterprises in the demo district"),
         seed: int = typer.Option(42, help="demo-data seed"),
         data_dir: Path = typer.Option(Path("demo-data"), help="where the demo feeds are written"),
+        workers: int = typer.Option(1, min=1, help="server processes (use the number of cores under load)"),
     ) -> None:
         """Set up the database (and demo data on first start) and serve http://HOST:PORT."""
         from innocredit.web.config import Settings
@@ -81,4 +82,4 @@ def register(app: typer.Typer) -> None:
             table.add_row(username, password, role, org)
         Console(stderr=True, width=max(console.width, 120)).print(table)
         console.print(f"serving on http://{host}:{port}  (API: http://{host}:{port}/api/v1/openapi.json)")
-        serve(host, port, Settings.from_env(database_url=url))
+        serve(host, port, Settings.from_env(database_url=url), workers=workers)
