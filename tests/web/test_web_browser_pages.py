@@ -10,10 +10,7 @@ from innocredit.web.app import create_app
 from innocredit.web.config import Settings
 
 # One worker runs the browser and Spark tests one after another (group "heavy"), never side by side.
-# KNOWN BUG (see issue 7 notes): about one run in four, under load, one step of a browser flow finds
-# the page without the element it expects (a screening badge, a bank checkbox, the submit button).
-# Until that race is found, a failed browser test is rerun once; a second failure fails the suite.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("heavy"), pytest.mark.flaky(reruns=1)]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("heavy")]
 
 
 @pytest.fixture(scope="module")

@@ -198,3 +198,46 @@ def test_settings_from_env(monkeypatch):
     s = Settings.from_env()
     assert (s.database_url, s.lpr, s.sla_days, s.migrate_on_start) == ("sqlite:///x.db", Decimal("0.031"), 4, True)
     assert len(Settings.from_env().secret_key) >= 32  # a random key when none is configured
+
+
+def test_a_write_is_committed_before_the_answer_is_sent(web):
+    """The request's session commits before the response goes out: when the commit fails, the client gets an
+    error (not a 201 for a write that never happened), and after a success the next request reads the write."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    headers = web.headers("coordinator")
+    ok = web.client.post("/api/v1/lists", json={"name": "committed before answer"}, headers=headers)
+    assert ok.status_code == 201
+    names = [x["name"] for x in web.client.get("/api/v1/lists?limit=200", headers=headers).json()["items"]]
+    assert "committed before answer" in names
+
+    real = web.app.state.sessionmaker
+
+    def failing_sessions():  # the database refuses to commit a write (a lock timeout, a lost connection)
+        session = real()
+        wrote: list[bool] = []
+        event.listen(session, "do_orm_execute", lambda state: wrote.append(state.is_insert or state.is_update))
+        real_commit = session.commit
+
+        event.listen(session, "after_flush", lambda s, ctx: wrote.append(bool(s.new or s.dirty or s.deleted)))
+
+        def commit():
+            if not any(wrote):
+                return real_commit()  # reads (the token lookup) commit as usual
+            session.rollback()
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+        session.commit = commit
+        return session
+
+    web.app.state.sessionmaker = failing_sessions
+    try:
+        client = TestClient(web.app, raise_server_exceptions=False)  # no lifespan: the module's app keeps running
+        lost = client.post("/api/v1/lists", json={"name": "never committed"}, headers=headers)
+    finally:
+        web.app.state.sessionmaker = real
+    assert lost.status_code == 500, lost.status_code
+    assert lost.headers["content-type"].startswith("application/problem+json")
+    names = [x["name"] for x in web.client.get("/api/v1/lists?limit=200", headers=headers).json()["items"]]
+    assert "never committed" not in names

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -52,3 +52,10 @@ async def db(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+# Every endpoint takes its session as ``session: Session = SESSION``. The session ends (commit, or rollback on an
+# error) when the endpoint function returns and *before* the response is sent ("function" scope). With FastAPI's
+# default "request" scope the commit would run after the client already had its answer: a browser following the
+# redirect of a form could read the state from before the write, and a failed commit would reach no one.
+SESSION = Depends(db, scope="function")

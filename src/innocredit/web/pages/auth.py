@@ -16,7 +16,7 @@ from innocredit.web.auth import (
     optional_principal,
     revoke_token,
 )
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.render import check_csrf, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,7 @@ def login_form(request: Request, next: str | None = None,
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=256),
-          next: str | None = Form(None), session: Session = Depends(db)) -> Response:
+          next: str | None = Form(None), session: Session = SESSION) -> Response:
     settings = request.app.state.settings
     client = request.client.host if request.client else None
     try:
@@ -61,7 +61,7 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request, session: Session = Depends(db)) -> Response:
+def logout(request: Request, session: Session = SESSION) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         revoke_token(session, token)

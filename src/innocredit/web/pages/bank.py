@@ -18,7 +18,7 @@ from innocredit.web import panels, risk_access
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.data import optional_module
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.i18n import request_lang
 from innocredit.web.problems import ProblemError
@@ -80,7 +80,7 @@ panels.EXTRA_PANELS["offers"] = (offers_panel, "_offers.html", ("bank_officer", 
 @router.post("/enterprises/{uscc}/apply", dependencies=[Depends(check_csrf)])
 def apply(uscc: str, request: Request, product_id: str = Form(..., max_length=64), amount: str = Form(..., max_length=20),
           term_months: int = Form(..., ge=1, le=360), principal: Principal = Depends(require_roles("bank_officer")),
-          session: Session = Depends(db)) -> Response:
+          session: Session = SESSION) -> Response:
     """The officer applies for the enterprise against a matched product; the application is submitted."""
     ensure_visible(session, principal, uscc)
     if not request.app.state.data.has(uscc):
@@ -102,7 +102,7 @@ def apply(uscc: str, request: Request, product_id: str = Form(..., max_length=64
 
 @router.get("/applications")
 def applications(request: Request, principal: Principal = Depends(require_roles(*BANK, "guarantor")),
-                 session: Session = Depends(db)) -> Response:
+                 session: Session = SESSION) -> Response:
     rows = la.applications(session, principal)
     rows.sort(key=lambda a: (a["status"] not in ("submitted", "under_review"), str(a["created_on"])), reverse=False)
     return render(request, "applications.html", apps=rows, names=request.app.state.data.names())
@@ -114,7 +114,7 @@ def _offer(session: Session, app_id: str) -> Any:
 
 @router.get("/applications/{app_id}")
 def application(app_id: str, request: Request, principal: Principal = Depends(require_roles(*BANK, "guarantor")),
-                session: Session = Depends(db)) -> Response:
+                session: Session = SESSION) -> Response:
     app = la.application(session, principal, app_id)
     lang = request_lang(request)
     uscc = app["uscc"]
@@ -168,7 +168,7 @@ async def application_action(app_id: str, action: str, request: Request,
 
 @router.get("/loans/{loan_id}")
 def loan_page(loan_id: str, request: Request, principal: Principal = Depends(require_roles(*LOAN_READERS)),
-              session: Session = Depends(db)) -> Response:
+              session: Session = SESSION) -> Response:
     loan = la.loan(session, principal, loan_id)
     rows = la.schedule(session, principal, loan_id)
     pays = la.repayments(session, principal, loan_id)
@@ -196,7 +196,7 @@ async def loan_action(loan_id: str, action: str, request: Request,
 
 @router.get("/portfolio")
 def portfolio(request: Request, principal: Principal = Depends(require_roles(*BANK, "bank_modeller", "coordinator")),
-              session: Session = Depends(db)) -> Response:
+              session: Session = SESSION) -> Response:
     loans = la.loans(session, principal)
     alerts: list[dict[str, Any]] = []
     coord = optional_module("innocredit.coordination.service")

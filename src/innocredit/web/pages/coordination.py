@@ -18,7 +18,7 @@ from innocredit.coordination.routing import default_bank_policy
 from innocredit.storage import coordination as repo
 from innocredit.web import charts
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.i18n import translator
 from innocredit.web.pages.dashboard import DASHBOARD_HOOKS
@@ -35,14 +35,14 @@ def _redirect(url: str) -> RedirectResponse:
 
 @router.get("/lists")
 def lists(request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
-          session: Session = Depends(db)) -> Response:
+          session: Session = SESSION) -> Response:
     rows = repo.application_lists(session)
     return render(request, "lists.html", lists=rows)
 
 
 @router.post("/lists", dependencies=[Depends(check_csrf)])
 def create_list(name: str = Form(..., max_length=200), region_code: str = Form("", max_length=6),
-                principal: Principal = Depends(require_roles(*OFFICE)), session: Session = Depends(db)) -> Response:
+                principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> Response:
     with domain_call():
         out = service.create_application_list(session, name=name, region_code=region_code or None,
                                               created_by=principal.username)
@@ -51,7 +51,7 @@ def create_list(name: str = Form(..., max_length=200), region_code: str = Form("
 
 @router.get("/lists/{list_id}")
 def list_page(list_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
-              session: Session = Depends(db)) -> Response:
+              session: Session = SESSION) -> Response:
     with domain_call():
         ov = service.list_overview(session, list_id)
     names = request.app.state.data.names()
@@ -82,7 +82,7 @@ def _parse_items(text: str, fixed_premises: bool) -> list[dict[str, Any]]:
 
 @router.post("/lists/{list_id}/items", dependencies=[Depends(check_csrf)])
 def add_items(list_id: int, items: str = Form(..., max_length=200_000), fixed_premises: bool = Form(False),
-              principal: Principal = Depends(require_roles(*OFFICE)), session: Session = Depends(db)) -> Response:
+              principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> Response:
     with domain_call():
         service.add_application_items(session, list_id, _parse_items(items, fixed_premises))
     return _redirect(f"/lists/{list_id}")
@@ -90,7 +90,7 @@ def add_items(list_id: int, items: str = Form(..., max_length=200_000), fixed_pr
 
 @router.post("/lists/{list_id}/screen", dependencies=[Depends(check_csrf)])
 def screen(list_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
-           session: Session = Depends(db)) -> Response:
+           session: Session = SESSION) -> Response:
     with domain_call():
         service.screen_application_list(session, list_id, features=request.app.state.data.screening_features())
     return _redirect(f"/lists/{list_id}")
@@ -98,7 +98,7 @@ def screen(list_id: int, request: Request, principal: Principal = Depends(requir
 
 @router.post("/lists/{list_id}/recommend", dependencies=[Depends(check_csrf)])
 def recommend(list_id: int, principal: Principal = Depends(require_roles(*OFFICE)),
-              session: Session = Depends(db)) -> Response:
+              session: Session = SESSION) -> Response:
     with domain_call():
         service.create_recommendation_list(session, application_list_id=list_id, created_by=principal.username)
     return _redirect(f"/lists/{list_id}")
@@ -123,7 +123,7 @@ async def push(reco_id: int, request: Request, principal: Principal = Depends(re
 
 @router.get("/inbox")
 def inbox(request: Request, principal: Principal = Depends(require_roles("bank_officer", "bank_approver")),
-          session: Session = Depends(db)) -> Response:
+          session: Session = SESSION) -> Response:
     rows = service.pushes_for_bank(session, principal.bank_id or "-")
     rows.sort(key=lambda r: (r["status"] != "pushed", r["answer_due_on"]))
     reasons = default_flow_policy().decline_reasons
@@ -134,7 +134,7 @@ def inbox(request: Request, principal: Principal = Depends(require_roles("bank_o
 def answer_push(push_id: int, kind: str = Form(..., pattern="^(accepted|declined)$"),
                 decline_code: str | None = Form(None, max_length=8),
                 principal: Principal = Depends(require_roles("bank_officer")),
-                session: Session = Depends(db)) -> Response:
+                session: Session = SESSION) -> Response:
     with domain_call():
         service.record_answer(session, bank_id=principal.bank_id or "-", push_id=push_id,
                               answer=Answer(kind=kind, decline_code=decline_code if kind == "declined" else None))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from innocredit.web import charts
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.i18n import request_lang, translator
 from innocredit.web.panels import HEADLINE_SYSTEM
 from innocredit.web.render import render
@@ -52,7 +52,7 @@ def population_charts(request: Request, lang: str) -> tuple[list[tuple[str, Any]
 
 @router.get("/dashboard")
 def dashboard(request: Request, principal: Principal = Depends(require_roles("coordinator", "admin")),
-              session: Session = Depends(db)) -> Response:
+              session: Session = SESSION) -> Response:
     lang = request_lang(request)
     chart_list, kpis = population_charts(request, lang)
     for hook in DASHBOARD_HOOKS:

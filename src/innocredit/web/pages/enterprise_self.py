@@ -17,7 +17,7 @@ from innocredit.storage import coordination as repo
 from innocredit.web import lending_access as la
 from innocredit.web import panels
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.i18n import request_lang
 from innocredit.web.problems import ProblemError
@@ -36,7 +36,7 @@ def _uscc(principal: Principal) -> str:
 
 @router.get("/me")
 def me(request: Request, principal: Principal = Depends(require_roles("enterprise")),
-       session: Session = Depends(db)) -> Response:
+       session: Session = SESSION) -> Response:
     uscc = _uscc(principal)
     lang = request_lang(request)
     row = request.app.state.data.row(uscc) or {"uscc": uscc, "name": principal.org_name(lang)}
@@ -70,7 +70,7 @@ async def grant(request: Request, principal: Principal = Depends(require_roles("
 
 @router.post("/me/consents/{consent_id}/revoke", dependencies=[Depends(check_csrf)])
 def revoke(consent_id: int, principal: Principal = Depends(require_roles("enterprise")),
-           session: Session = Depends(db)) -> Response:
+           session: Session = SESSION) -> Response:
     with domain_call():
         service.revoke_consent(session, consent_id=consent_id, uscc=_uscc(principal))
     return RedirectResponse("/me", status_code=303)
@@ -80,7 +80,7 @@ def revoke(consent_id: int, principal: Principal = Depends(require_roles("enterp
 def ask_financing(amount: str = Form(..., max_length=20), term_months: int = Form(12, ge=1, le=360),
                   purpose: str = Form("working_capital", max_length=32),
                   principal: Principal = Depends(require_roles("enterprise")),
-                  session: Session = Depends(db)) -> Response:
+                  session: Session = SESSION) -> Response:
     """A self-application goes onto the office's open self-application list, to be screened and recommended."""
     uscc = _uscc(principal)
     try:

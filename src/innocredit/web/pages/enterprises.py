@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from innocredit.web import panels
 from innocredit.web.access import ensure_visible, visible_usccs
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.i18n import request_lang
 from innocredit.web.problems import ProblemError
 from innocredit.web.render import render
@@ -29,7 +29,7 @@ def directory(request: Request, q: str | None = Query(None, max_length=100),
               region: str | None = Query(None, max_length=6), industry: str | None = Query(None, max_length=5),
               qualified: str | None = Query(None, max_length=5), page: int = Query(1, ge=1, le=100000),
               principal: Principal = Depends(require_roles(*DIRECTORY_ROLES)),
-              session: Session = Depends(db)) -> Response:
+              session: Session = SESSION) -> Response:
     data = request.app.state.data
     df = filter_directory(data.features(), visible_usccs(session, principal), q or None, region or None,
                           (industry or "").upper() or None)
@@ -51,7 +51,7 @@ def directory(request: Request, q: str | None = Query(None, max_length=100),
 
 @router.get("/enterprises/{uscc}")
 def profile(uscc: str, request: Request, system: str | None = Query(None, max_length=64),
-            principal: Principal = Depends(require_roles(*PROFILE_ROLES)), session: Session = Depends(db)) -> Response:
+            principal: Principal = Depends(require_roles(*PROFILE_ROLES)), session: Session = SESSION) -> Response:
     ensure_visible(session, principal, uscc)
     data = request.app.state.data
     row = data.row(uscc)

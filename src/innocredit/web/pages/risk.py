@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from innocredit.risk.report import report_html
 from innocredit.storage.risk import RiskModelRepository
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.problems import ProblemError
 from innocredit.web.render import render
 
@@ -23,7 +23,7 @@ def _lister(repo: RiskModelRepository):  # type: ignore[no-untyped-def]
 
 @router.get("/models")
 def models(request: Request, principal: Principal = Depends(require_roles(*ROLES)),
-           session: Session = Depends(db)) -> Response:
+           session: Session = SESSION) -> Response:
     repo = RiskModelRepository(session)
     rows = _lister(repo)(bank_id=principal.bank_id or "-")
     runs = {(m["id"], m["version"]): repo.validations(m["id"], m["version"]) for m in rows}
@@ -32,7 +32,7 @@ def models(request: Request, principal: Principal = Depends(require_roles(*ROLES
 
 @router.get("/models/{model_id}/{version}/report")
 def report(model_id: str, version: int, request: Request, principal: Principal = Depends(require_roles(*ROLES)),
-           session: Session = Depends(db)) -> Response:
+           session: Session = SESSION) -> Response:
     """The latest validation run of one of the bank's models, as the risk area's HTML report."""
     repo = RiskModelRepository(session)
     try:

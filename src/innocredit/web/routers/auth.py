@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from innocredit.web.auth import Principal, authenticate, current_principal, issue_token, revoke_token
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
@@ -38,7 +38,7 @@ class Me(BaseModel):
 
 
 @router.post("/token", response_model=Token, responses={429: {"description": "too many failed logins"}})
-def token(body: Credentials, request: Request, session: Session = Depends(db)) -> Token:
+def token(body: Credentials, request: Request, session: Session = SESSION) -> Token:
     """Exchange a username and password for a bearer token (throttled after repeated failures)."""
     settings = request.app.state.settings
     client = request.client.host if request.client else None
@@ -57,7 +57,7 @@ def token(body: Credentials, request: Request, session: Session = Depends(db)) -
 
 @router.delete("/token", status_code=204)
 def revoke(request: Request, principal: Principal = Depends(current_principal),
-           session: Session = Depends(db)) -> None:
+           session: Session = SESSION) -> None:
     """Revoke the bearer token this request carries."""
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":

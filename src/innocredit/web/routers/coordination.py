@@ -15,7 +15,7 @@ from innocredit.coordination import service
 from innocredit.coordination.flow import Answer
 from innocredit.storage import coordination as repo
 from innocredit.web.auth import BANK_ROLES, Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
@@ -146,7 +146,7 @@ def _now() -> dt.datetime:
 def list_consents(page: PageParams = Depends(page_params),
                   principal: Principal = Depends(require_roles("enterprise", "bank_officer", "bank_approver",
                                                                "coordinator", "admin")),
-                  session: Session = Depends(db)) -> dict:
+                  session: Session = SESSION) -> dict:
     """An enterprise sees its own consents, a bank the consents given to it, the office all."""
     if principal.role == "enterprise":
         rows = service.list_consents(session, uscc=principal.uscc or "-")
@@ -159,7 +159,7 @@ def list_consents(page: PageParams = Depends(page_params),
 
 @router.post("/consents", response_model=ConsentOut, status_code=201)
 def grant(body: ConsentIn, principal: Principal = Depends(require_roles("enterprise")),
-          session: Session = Depends(db)) -> dict:
+          session: Session = SESSION) -> dict:
     """The enterprise opens categories of its data to a bank until ``valid_until``."""
     with domain_call():
         return service.grant_consent(session, uscc=principal.uscc or "", bank_id=body.bank_id,
@@ -168,7 +168,7 @@ def grant(body: ConsentIn, principal: Principal = Depends(require_roles("enterpr
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentOut)
 def revoke(consent_id: int, principal: Principal = Depends(require_roles("enterprise")),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     with domain_call():
         return service.revoke_consent(session, consent_id=consent_id, uscc=principal.uscc or "")
 
@@ -177,7 +177,7 @@ def revoke(consent_id: int, principal: Principal = Depends(require_roles("enterp
 def read_data(uscc: str, request: Request, categories: list[str] = Query(..., max_length=20),
               purpose: str = Query(..., min_length=1, max_length=300),
               principal: Principal = Depends(require_roles("bank_officer", "bank_approver")),
-              session: Session = Depends(db)) -> dict:
+              session: Session = SESSION) -> dict:
     """A bank reads department data of an enterprise, category by category, as its consents allow (logged)."""
     with domain_call():
         out = service.read_enterprise_data(session, principal.bank_id or "", uscc, categories, purpose)
@@ -193,13 +193,13 @@ def _list_out(x: Any) -> ListOut:
 
 @router.get("/lists", response_model=Page[ListOut])
 def application_lists(page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*OFFICE)),
-                      session: Session = Depends(db)) -> dict:
+                      session: Session = SESSION) -> dict:
     return paginate([_list_out(x) for x in repo.application_lists(session)], page)
 
 
 @router.post("/lists", response_model=ListOut, status_code=201)
 def create_list(body: ListIn, principal: Principal = Depends(require_roles(*OFFICE)),
-                session: Session = Depends(db)) -> ListOut:
+                session: Session = SESSION) -> ListOut:
     with domain_call():
         out = service.create_application_list(session, name=body.name, region_code=body.region_code,
                                               created_by=principal.username)
@@ -208,7 +208,7 @@ def create_list(body: ListIn, principal: Principal = Depends(require_roles(*OFFI
 
 @router.get("/lists/{list_id}", response_model=dict[str, Any])
 def list_overview(list_id: int, principal: Principal = Depends(require_roles(*OFFICE)),
-                  session: Session = Depends(db)) -> dict:
+                  session: Session = SESSION) -> dict:
     """The list with its items, screening outcome, recommendation lists and pushes (with bank answers)."""
     with domain_call():
         out = service.list_overview(session, list_id)
@@ -231,7 +231,7 @@ def _jsonable(v: Any) -> Any:
 
 @router.post("/lists/{list_id}/items", response_model=dict[str, int], status_code=201)
 def add_items(list_id: int, body: ItemsIn, principal: Principal = Depends(require_roles(*OFFICE)),
-              session: Session = Depends(db)) -> dict:
+              session: Session = SESSION) -> dict:
     """Add financing requests; one bad item rejects the call with every problem named."""
     with domain_call():
         n = service.add_application_items(session, list_id, [i.model_dump() for i in body.items])
@@ -240,7 +240,7 @@ def add_items(list_id: int, body: ItemsIn, principal: Principal = Depends(requir
 
 @router.post("/lists/{list_id}/screen", response_model=dict[str, int])
 def screen(list_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """Screen every item by the policy's criteria (against the current feature table)."""
     with domain_call():
         out = service.screen_application_list(session, list_id, features=request.app.state.data.screening_features())
@@ -249,7 +249,7 @@ def screen(list_id: int, request: Request, principal: Principal = Depends(requir
 
 @router.post("/lists/{list_id}/recommendations", response_model=dict[str, Any], status_code=201)
 def recommend(list_id: int, body: RecoIn, principal: Principal = Depends(require_roles(*OFFICE)),
-              session: Session = Depends(db)) -> dict:
+              session: Session = SESSION) -> dict:
     """The firms that passed form a recommendation list, best innovation points first."""
     with domain_call():
         return service.create_recommendation_list(session, application_list_id=list_id, name=body.name,
@@ -258,7 +258,7 @@ def recommend(list_id: int, body: RecoIn, principal: Principal = Depends(require
 
 @router.post("/recommendations/{reco_id}/push", response_model=Page[dict[str, Any]])
 def push(reco_id: int, body: PushIn, request: Request, page: PageParams = Depends(page_params),
-         principal: Principal = Depends(require_roles(*OFFICE)), session: Session = Depends(db)) -> dict:
+         principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> dict:
     """Push each recommended firm to the banks the routing rules choose (or only to ``banks``)."""
     regions = _regions(request)
     with domain_call():
@@ -276,7 +276,7 @@ def _regions(request: Request) -> dict[str, str]:
 @router.get("/pushes", response_model=Page[PushOut])
 def pushes(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
            principal: Principal = Depends(require_roles("bank_officer", "bank_approver", "coordinator", "admin")),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """A bank's inbox of recommended firms (its own pushes only); the office sees all."""
     if principal.role in BANK_ROLES:
         rows = service.pushes_for_bank(session, principal.bank_id or "-", status=status)
@@ -291,7 +291,7 @@ def pushes(status: str | None = Query(None, max_length=16), page: PageParams = D
 
 @router.post("/pushes/{push_id}/answer", response_model=PushOut)
 def answer(push_id: int, body: AnswerIn, principal: Principal = Depends(require_roles("bank_officer")),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """The bank answers a push: accepted, declined (reason code), credit_granted, disbursed."""
     with domain_call():
         return service.record_answer(session, bank_id=principal.bank_id or "-", push_id=push_id,
@@ -303,7 +303,7 @@ def answer(push_id: int, body: AnswerIn, principal: Principal = Depends(require_
 @router.get("/metrics", response_model=dict[str, Any])
 def metrics(request: Request, by: str | None = Query(None, pattern="^(region|industry|bank)$"),
             as_of: dt.date | None = None, since: dt.date | None = None,
-            principal: Principal = Depends(require_roles(*OFFICE)), session: Session = Depends(db)) -> dict:
+            principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> dict:
     """Coverage, credit, rates, time to loan and innovation points, overall or by region/industry/bank."""
     if as_of is not None and since is not None and since > as_of:
         raise ProblemError(422, "since is after as_of", "invalid")
@@ -316,6 +316,6 @@ def metrics(request: Request, by: str | None = Query(None, pattern="^(region|ind
 @router.get("/alerts", response_model=Page[AlertOut])
 def alerts(page: PageParams = Depends(page_params),
            principal: Principal = Depends(require_roles("bank_officer", "bank_approver", "bank_modeller")),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """Early warnings on the bank's own loans."""
     return paginate(service.alerts_for_bank(session, principal.bank_id or "-"), page)

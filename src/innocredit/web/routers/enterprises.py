@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from innocredit.web.access import ensure_visible, visible_usccs
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.data import optional_module
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 from innocredit.web.views import EnterpriseSummary, clean, filter_directory, qualified_filter, summary
@@ -39,7 +39,7 @@ def list_enterprises(request: Request, q: str | None = Query(None, max_length=10
                      industry: str | None = Query(None, max_length=5, pattern=r"^[A-Z]\d{0,4}$"),
                      system: str | None = Query(None, max_length=64), qualified: bool | None = None,
                      page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*READERS)),
-                     session: Session = Depends(db)) -> dict:
+                     session: Session = SESSION) -> dict:
     """The enterprises this account may see, filtered by name/code, region prefix, industry prefix, qualification."""
     data = request.app.state.data
     df = filter_directory(data.features(), visible_usccs(session, principal), q, region, industry)
@@ -59,13 +59,13 @@ def _row(request: Request, session: Session, principal: Principal, uscc: str) ->
 
 @router.get("/{uscc}", response_model=EnterpriseSummary)
 def get_enterprise(uscc: str, request: Request, principal: Principal = Depends(require_roles(*READERS)),
-                   session: Session = Depends(db)) -> EnterpriseSummary:
+                   session: Session = SESSION) -> EnterpriseSummary:
     return summary(_row(request, session, principal, uscc))
 
 
 @router.get("/{uscc}/features", response_model=FeatureRow)
 def get_features(uscc: str, request: Request, principal: Principal = Depends(require_roles(*READERS)),
-                 session: Session = Depends(db)) -> FeatureRow:
+                 session: Session = SESSION) -> FeatureRow:
     """The enterprise's row of the feature table (``shared/spec/features.md``)."""
     row = _row(request, session, principal, uscc)
     return FeatureRow(uscc=uscc, as_of=row.get("as_of"),
@@ -74,7 +74,7 @@ def get_features(uscc: str, request: Request, principal: Principal = Depends(req
 
 @router.get("/{uscc}/history", response_model=Page[HistoryEntry])
 def get_history(uscc: str, request: Request, page: PageParams = Depends(page_params),
-                principal: Principal = Depends(require_roles(*READERS)), session: Session = Depends(db)) -> dict:
+                principal: Principal = Depends(require_roles(*READERS)), session: Session = SESSION) -> dict:
     """Earlier rows of the enterprise's profile, newest first (from the ingested store)."""
     _row(request, session, principal, uscc)
     service = optional_module("innocredit.ingest.service")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 import innocredit.evaluation.engine  # noqa: F401  (wired only when the evaluation area is installed)
 from innocredit.web.access import ensure_visible, visible_usccs
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 from innocredit.web.views import EvaluationResult, evaluation_result
@@ -58,7 +58,7 @@ def list_systems(request: Request, page: PageParams = Depends(page_params),
 @router.get("/enterprises/{uscc}/evaluations", response_model=Page[EvaluationResult])
 def enterprise_evaluations(uscc: str, request: Request, page: PageParams = Depends(page_params),
                            principal: Principal = Depends(require_roles(*READERS)),
-                           session: Session = Depends(db)) -> dict:
+                           session: Session = SESSION) -> dict:
     """The enterprise's result under every indicator system."""
     ensure_visible(session, principal, uscc)
     data = request.app.state.data
@@ -77,7 +77,7 @@ def list_evaluations(request: Request, system: str = Query(..., max_length=64), 
                      min_score: float | None = Query(None, ge=0, le=1000),
                      page: PageParams = Depends(page_params),
                      principal: Principal = Depends(require_roles(*READERS)),
-                     session: Session = Depends(db)) -> dict:
+                     session: Session = SESSION) -> dict:
     """One system's results over the enterprises this account may see."""
     sys_obj = _system(request, system)
     ev = request.app.state.data.evaluations(system)
@@ -97,7 +97,7 @@ def list_evaluations(request: Request, system: str = Query(..., max_length=64), 
 @router.post("/evaluations", response_model=EvaluationResult)
 def run_evaluation(body: RunEvaluation, request: Request,
                    principal: Principal = Depends(require_roles(*READERS)),
-                   session: Session = Depends(db)) -> EvaluationResult:
+                   session: Session = SESSION) -> EvaluationResult:
     """Evaluate one enterprise with one system now, from its current profile."""
     ensure_visible(session, principal, body.uscc)
     sys_obj = _system(request, body.system)
@@ -109,7 +109,7 @@ def run_evaluation(body: RunEvaluation, request: Request,
 
 @router.get("/enterprises/{uscc}/evaluations/{system_id}/explain", response_model=dict[str, Any])
 def explain(uscc: str, system_id: str, request: Request, lang: str = Query("zh", pattern="^(zh|en)$"),
-            principal: Principal = Depends(require_roles(*READERS)), session: Session = Depends(db)) -> dict:
+            principal: Principal = Depends(require_roles(*READERS)), session: Session = SESSION) -> dict:
     """Why the enterprise scored what it did, and the cheapest path to the policy line."""
     ensure_visible(session, principal, uscc)
     _system(request, system_id)

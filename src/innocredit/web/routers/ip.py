@@ -14,7 +14,7 @@ import innocredit.ip  # noqa: F401  (wired only when the IP area is installed)
 from innocredit.storage import ip as store
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import BANK_ROLES, Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 
@@ -54,7 +54,7 @@ class PoolOut(BaseModel):
 
 @router.get("/enterprises/{uscc}/ip", response_model=Portfolio)
 def portfolio(uscc: str, request: Request, principal: Principal = Depends(require_roles(*READERS)),
-              session: Session = Depends(db)) -> dict:
+              session: Session = SESSION) -> dict:
     """The patents with quality, low/base/high value (relief from royalty), pledge rate and capacity."""
     ensure_visible(session, principal, uscc)
     if not request.app.state.data.has(uscc):
@@ -75,7 +75,7 @@ def _pledge(p: store.Pledge) -> PledgeOut:
 
 @router.get("/ip/pledges", response_model=Page[PledgeOut])
 def pledges(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
-            principal: Principal = Depends(require_roles(*READERS)), session: Session = Depends(db)) -> dict:
+            principal: Principal = Depends(require_roles(*READERS)), session: Session = SESSION) -> dict:
     """Pledges: a bank its own (as pledgee), an enterprise its own patents', the office and guarantors all."""
     if principal.role in BANK_ROLES:
         rows = store.list_pledges(session, status=status, pledgee=principal.bank_id or "-")
@@ -90,7 +90,7 @@ def pledges(status: str | None = Query(None, max_length=16), page: PageParams = 
 def pools(page: PageParams = Depends(page_params),
           principal: Principal = Depends(require_roles("coordinator", "admin", "bank_officer", "bank_approver",
                                                        "guarantor")),
-          session: Session = Depends(db)) -> dict:
+          session: Session = SESSION) -> dict:
     from sqlalchemy import select
 
     rows = session.scalars(select(store.Pool).order_by(store.Pool.id)).all()

@@ -16,7 +16,7 @@ from innocredit.web import lending_access as la
 from innocredit.web import risk_access
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
@@ -193,7 +193,7 @@ def products(page: PageParams = Depends(page_params), principal: Principal = Dep
 @router.get("/enterprises/{uscc}/offers", response_model=Page[OfferOut])
 def offers(uscc: str, request: Request, eligible_only: bool = False, page: PageParams = Depends(page_params),
            principal: Principal = Depends(require_roles("bank_officer", "bank_approver")),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """The catalogue matched against the enterprise with the bank's own risk model (PD grade prices the offer):
     eligibility with the first failed rule, limit, term, rate."""
     ensure_visible(session, principal, uscc)
@@ -209,13 +209,13 @@ def offers(uscc: str, request: Request, eligible_only: bool = False, page: PageP
 @router.get("/applications", response_model=Page[ApplicationOut])
 def list_applications(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
                       principal: Principal = Depends(require_roles(*READ_ALL)),
-                      session: Session = Depends(db)) -> dict:
+                      session: Session = SESSION) -> dict:
     return paginate(la.applications(session, principal, status), page)
 
 
 @router.post("/applications", response_model=ApplicationOut, status_code=201)
 def create_application(body: NewApplication, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
-                       session: Session = Depends(db)) -> dict:
+                       session: Session = SESSION) -> dict:
     """Record an application for an enterprise this bank may see; a complete one is submitted at once."""
     ensure_visible(session, principal, body.uscc)
     if not request.app.state.data.has(body.uscc):
@@ -241,7 +241,7 @@ def _record_offer(request: Request, session: Session, principal: Principal, app:
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut)
 def get_application(app_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
-                    session: Session = Depends(db)) -> dict:
+                    session: Session = SESSION) -> dict:
     return la.application(session, principal, app_id)
 
 
@@ -268,39 +268,39 @@ def _action(session: Session, principal: Principal, app_id: str, action: str, re
 
 @router.post("/applications/{app_id}/submit", response_model=ApplicationOut)
 def submit(app_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     return _action(session, principal, app_id, "submit", request)
 
 
 @router.post("/applications/{app_id}/review", response_model=ApplicationOut)
 def review(app_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """Start the credit review and send it for approval (the reviewer may not approve it: four-eyes)."""
     return _action(session, principal, app_id, "review", request)
 
 
 @router.post("/applications/{app_id}/approve", response_model=ApplicationOut)
 def approve(app_id: str, body: Decision, request: Request, principal: Principal = Depends(require_roles(*APPROVER)),
-            session: Session = Depends(db)) -> dict:
+            session: Session = SESSION) -> dict:
     """Approve under four-eyes; above the policy threshold a second, different approver completes it."""
     return _action(session, principal, app_id, "approve", request, note=body.note)
 
 
 @router.post("/applications/{app_id}/reject", response_model=ApplicationOut)
 def reject(app_id: str, body: Rejection, request: Request, principal: Principal = Depends(require_roles(*APPROVER)),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     return _action(session, principal, app_id, "reject", request, reason=body.reason)
 
 
 @router.post("/applications/{app_id}/withdraw", response_model=ApplicationOut)
 def withdraw(app_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
-             session: Session = Depends(db)) -> dict:
+             session: Session = SESSION) -> dict:
     return _action(session, principal, app_id, "withdraw", request)
 
 
 @router.post("/applications/{app_id}/contract", response_model=LoanOut, status_code=201)
 def contract(app_id: str, body: ContractTerms, principal: Principal = Depends(require_roles(*OFFICER)),
-             session: Session = Depends(db)) -> dict:
+             session: Session = SESSION) -> dict:
     """Sign the contract of an approved application: the loan is created (status ``contracted``)."""
     with domain_call():
         out = store.contract(session, la.bank_of(principal), app_id, _actor(principal), rate=body.rate,
@@ -313,31 +313,31 @@ def contract(app_id: str, body: ContractTerms, principal: Principal = Depends(re
 
 @router.get("/loans", response_model=Page[LoanOut])
 def list_loans(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
-               principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = Depends(db)) -> dict:
+               principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = SESSION) -> dict:
     return paginate(la.loans(session, principal, status), page)
 
 
 @router.get("/loans/{loan_id}", response_model=LoanOut)
 def get_loan(loan_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
-             session: Session = Depends(db)) -> dict:
+             session: Session = SESSION) -> dict:
     return la.loan(session, principal, loan_id)
 
 
 @router.get("/loans/{loan_id}/schedule", response_model=Page[ScheduleRowOut])
 def get_schedule(loan_id: str, page: PageParams = Depends(page_params),
-                 principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = Depends(db)) -> dict:
+                 principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = SESSION) -> dict:
     return paginate(la.schedule(session, principal, loan_id), page)
 
 
 @router.get("/loans/{loan_id}/repayments", response_model=Page[RepaymentOut])
 def get_repayments(loan_id: str, page: PageParams = Depends(page_params),
-                   principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = Depends(db)) -> dict:
+                   principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = SESSION) -> dict:
     return paginate(la.repayments(session, principal, loan_id), page)
 
 
 @router.post("/loans/{loan_id}/disburse", response_model=LoanOut)
 def disburse(loan_id: str, body: OnDate, principal: Principal = Depends(require_roles(*OFFICER)),
-             session: Session = Depends(db)) -> dict:
+             session: Session = SESSION) -> dict:
     with domain_call():
         out = store.disburse(session, la.bank_of(principal), loan_id, _actor(principal), on=body.on)
     after_lending_action(session, principal, "disburse", out)
@@ -346,14 +346,14 @@ def disburse(loan_id: str, body: OnDate, principal: Principal = Depends(require_
 
 @router.post("/loans/{loan_id}/repayments", response_model=LoanOut)
 def repay(loan_id: str, body: RepaymentIn, principal: Principal = Depends(require_roles(*OFFICER)),
-          session: Session = Depends(db)) -> dict:
+          session: Session = SESSION) -> dict:
     with domain_call():
         return store.repay(session, la.bank_of(principal), loan_id, body.amount, _actor(principal), on=body.on)
 
 
 @router.post("/loans/{loan_id}/default", response_model=LoanOut)
 def declare_default(loan_id: str, body: OnDate, principal: Principal = Depends(require_roles(*APPROVER)),
-                    session: Session = Depends(db)) -> dict:
+                    session: Session = SESSION) -> dict:
     with domain_call():
         out = store.default(session, la.bank_of(principal), loan_id, _actor(principal), on=body.on)
     return {k: v for k, v in out.items() if k not in ("loss", "allocation")}
@@ -361,14 +361,14 @@ def declare_default(loan_id: str, body: OnDate, principal: Principal = Depends(r
 
 @router.post("/loans/{loan_id}/write-off", response_model=LoanOut)
 def write_off(loan_id: str, principal: Principal = Depends(require_roles(*APPROVER)),
-              session: Session = Depends(db)) -> dict:
+              session: Session = SESSION) -> dict:
     with domain_call():
         return store.write_off(session, la.bank_of(principal), loan_id, _actor(principal))
 
 
 @router.post("/loans/{loan_id}/close", response_model=LoanOut)
 def close(loan_id: str, principal: Principal = Depends(require_roles(*OFFICER)),
-          session: Session = Depends(db)) -> dict:
+          session: Session = SESSION) -> dict:
     with domain_call():
         return store.close(session, la.bank_of(principal), loan_id, _actor(principal))
 
@@ -376,6 +376,6 @@ def close(loan_id: str, principal: Principal = Depends(require_roles(*OFFICER)),
 @router.get("/audit", response_model=Page[AuditOut])
 def audit(subject_id: str | None = Query(None, max_length=64), page: PageParams = Depends(page_params),
           principal: Principal = Depends(require_roles("bank_officer", "bank_approver", "coordinator", "admin")),
-          session: Session = Depends(db)) -> dict:
+          session: Session = SESSION) -> dict:
     """The lending audit trail (hash-chained), the bank's own entries only."""
     return paginate(la.audit(session, principal, subject_id), page)

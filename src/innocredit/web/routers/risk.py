@@ -14,7 +14,7 @@ from innocredit.storage.risk import RiskModelRepository
 from innocredit.web import risk_access
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.deps import db
+from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 
@@ -57,7 +57,7 @@ def _lister(repo: RiskModelRepository) -> Any:
 
 @router.get("/enterprises/{uscc}/risk", response_model=RiskScore)
 def score(uscc: str, request: Request, lang: str = Query("zh", pattern="^(zh|en)$"),
-          principal: Principal = Depends(require_roles(*BANK)), session: Session = Depends(db)) -> dict:
+          principal: Principal = Depends(require_roles(*BANK)), session: Session = SESSION) -> dict:
     """PD, master-scale grade and reason codes under the bank's champion (else latest candidate) model."""
     ensure_visible(session, principal, uscc)
     model, _, row = risk_access.bank_model(session, principal.bank_id)
@@ -72,7 +72,7 @@ def score(uscc: str, request: Request, lang: str = Query("zh", pattern="^(zh|en)
 @router.get("/risk/models", response_model=Page[ModelOut])
 def models(status: str | None = Query(None, pattern="^(candidate|champion|retired)$"),
            page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*BANK)),
-           session: Session = Depends(db)) -> dict:
+           session: Session = SESSION) -> dict:
     """The bank's own models (never another bank's)."""
     rows = _lister(RiskModelRepository(session))(bank_id=principal.bank_id or "-", status=status)
     return paginate(rows, page)
@@ -80,7 +80,7 @@ def models(status: str | None = Query(None, pattern="^(candidate|champion|retire
 
 @router.get("/risk/models/{model_id}/{version}/validations", response_model=Page[ValidationOut])
 def validations(model_id: str, version: int, page: PageParams = Depends(page_params),
-                principal: Principal = Depends(require_roles(*BANK)), session: Session = Depends(db)) -> dict:
+                principal: Principal = Depends(require_roles(*BANK)), session: Session = SESSION) -> dict:
     repo = RiskModelRepository(session)
     try:
         repo.get(model_id, version, principal.bank_id or "-")
