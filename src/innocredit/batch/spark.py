@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -76,7 +76,10 @@ def _spark_to_arrow_schema(schema: Any) -> pa.Schema:
     return to_arrow_schema(schema)
 
 
-def _partition_fn(job: BatchJob, target: pa.Schema) -> Any:
+def _arrow_partition(compute: Callable[[pl.DataFrame], pl.DataFrame], target: pa.Schema) -> Any:
+    """A ``mapInArrow`` function: the partition's batches as one polars frame -> ``compute`` -> batches in the
+    ``target`` schema (an empty partition yields nothing)."""
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         collected = list(batches)
         if not collected:
@@ -85,11 +88,14 @@ def _partition_fn(job: BatchJob, target: pa.Schema) -> Any:
         assert isinstance(frame, pl.DataFrame)
         if frame.height == 0:
             return
-        out = job.fn(frame).to_arrow()
-        out = out.select(target.names).cast(target)
+        out = compute(frame).to_arrow().select(target.names).cast(target)
         yield from out.to_batches(max_chunksize=65536)
 
     return run
+
+
+def _partition_fn(job: BatchJob, target: pa.Schema) -> Any:
+    return _arrow_partition(job.fn, target)
 
 
 def to_spark(spark: SparkSession, df: pl.DataFrame, partitions: int | None = None) -> SparkDataFrame:
@@ -110,21 +116,12 @@ def run_spark(job: BatchJob, sdf: SparkDataFrame, sample: pl.DataFrame, partitio
 
 
 def _replicated_fn(job: BatchJob, target: pa.Schema, key: str, part_col: str, home_col: str) -> Any:
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        collected = list(batches)
-        if not collected:
-            return
-        frame = pl.from_arrow(pa.Table.from_batches(collected))
-        assert isinstance(frame, pl.DataFrame)
-        if frame.height == 0:
-            return
+    def compute(frame: pl.DataFrame) -> pl.DataFrame:
         home = frame.filter(pl.col(home_col)).select(key).unique()
         rows = frame.drop(part_col, home_col).unique(key, keep="first", maintain_order=True)
-        out = job.fn(rows).join(home, on=key, how="semi", maintain_order="left").to_arrow()
-        out = out.select(target.names).cast(target)
-        yield from out.to_batches(max_chunksize=65536)
+        return job.fn(rows).join(home, on=key, how="semi", maintain_order="left")
 
-    return run
+    return _arrow_partition(compute, target)
 
 
 def run_spark_replicated(job: BatchJob, sdf: SparkDataFrame, sample: pl.DataFrame, key: str = "uscc",

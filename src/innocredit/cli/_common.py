@@ -22,6 +22,20 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def open_database(database: str | None) -> Any:
+    """The engine for ``database`` (default: $INNOCREDIT_DATABASE_URL or ./innocredit.db), migrated to the latest
+    schema; a bad URL or an unreachable server is a usage error with the reason."""
+    from innocredit.storage.base import make_engine
+    from innocredit.storage.migrate import upgrade
+
+    try:
+        engine = make_engine(database)
+        upgrade(engine)
+    except Exception as exc:  # noqa: BLE001 - any connection problem is bad input here
+        fail(f"cannot open database {database or '(default)'}: {exc}")
+    return engine
+
+
 def print_problems(problems: Iterable[RowProblem], limit: int = 50) -> int:
     count = 0
     for p in problems:

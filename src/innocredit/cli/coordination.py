@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from innocredit.cli._common import echo_json, fail, print_problems
+from innocredit.cli._common import echo_json, fail, open_database, print_problems
 
 DB_HELP = "database URL (default: $INNOCREDIT_DATABASE_URL or sqlite:///innocredit.db)"
 FORMATS = ("table", "json")
@@ -24,18 +24,6 @@ FORMATS = ("table", "json")
 consent_app = typer.Typer(help="Enterprise consents to share data categories with a bank.", no_args_is_help=True)
 lists_app = typer.Typer(help="Application lists (申报清单) -> recommendation lists (推荐清单) -> banks.",
                         no_args_is_help=True)
-
-
-def _engine(database: str | None):  # type: ignore[no-untyped-def]
-    from innocredit.storage.base import make_engine
-    from innocredit.storage.migrate import upgrade
-
-    try:
-        engine = make_engine(database)
-        upgrade(engine)
-    except Exception as exc:  # noqa: BLE001 - any connection problem is a usage error here
-        fail(f"cannot open database {database or '(default)'}: {exc}")
-    return engine
 
 
 def _fmt(fmt: str) -> str:
@@ -135,7 +123,7 @@ def metrics(
         fail(f"--since {start} is after --as-of {end}")
     ent = _read_features(features) if features else None
     ln = _read_frame(loans, "bank loans") if loans else None
-    engine = _engine(database)
+    engine = open_database(database)
     with unit_of_work(engine) as s:
         report = service.metrics(s, as_of=end, by=by, since=start, enterprises=ent, loans=ln)
     if fmt == "json":
@@ -176,7 +164,7 @@ def alerts(
     if not given and bank is None:
         fail("give --bank ID to list alerts, or snapshot files (--features-before/--features-after ...) to evaluate")
     frames: dict[str, Any] = {k: _read_frame(v, k.replace("_", " ")) for k, v in given.items()}
-    engine = _engine(database)
+    engine = open_database(database)
     raised = None
     if frames:
         with unit_of_work(engine) as s:
@@ -221,7 +209,7 @@ def consent_grant(
     cats = [c.strip() for c in categories.split(",") if c.strip()]
     end = _when(until, "--until")
     assert end is not None
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             row = service.grant_consent(s, uscc=uscc, bank_id=bank, categories=cats, valid_until=end,
@@ -244,7 +232,7 @@ def consent_revoke(
     from innocredit.storage.base import unit_of_work
 
     _fmt(fmt)
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             row = service.revoke_consent(s, consent_id=consent_id, uscc=uscc)
@@ -267,7 +255,7 @@ def consent_list(
     from innocredit.storage.base import unit_of_work
 
     _fmt(fmt)
-    engine = _engine(database)
+    engine = open_database(database)
     with unit_of_work(engine) as s:
         rows = service.access_log(s, uscc=uscc, bank_id=bank) if log else \
             service.list_consents(s, uscc=uscc, bank_id=bank)
@@ -333,7 +321,7 @@ def lists_create(
 
     _fmt(fmt)
     rows, first_line = _items_from_file(items) if items else ([], 2)
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             lst = service.create_application_list(s, name=name, region_code=region)
@@ -359,7 +347,7 @@ def lists_screen(
 
     _fmt(fmt)
     feats = _read_features(features) if features else None
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             res = service.screen_application_list(s, list_id, features=feats)
@@ -388,7 +376,7 @@ def lists_push(
     from innocredit.storage.base import unit_of_work
 
     _fmt(fmt)
-    engine = _engine(database)
+    engine = open_database(database)
     chosen = [b.strip() for b in banks.split(",")] if banks else None
     try:
         with unit_of_work(engine) as s:
@@ -426,7 +414,7 @@ def lists_answer(
             money = Decimal(amount)
         except InvalidOperation:
             fail(f"--amount {amount!r} is not a number")
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             out = service.record_answer(s, bank_id=bank, push_id=push_id,
@@ -448,7 +436,7 @@ def lists_escalate(
     from innocredit.storage.base import unit_of_work
 
     _fmt(fmt)
-    engine = _engine(database)
+    engine = open_database(database)
     with unit_of_work(engine) as s:
         rows = service.escalate_overdue(s, now=_when(now, "--now"))
     echo_json(rows) if fmt == "json" else _print_rows(rows, ["push_id", "bank_id", "stage", "working_days",
@@ -468,7 +456,7 @@ def lists_show(
     from innocredit.storage.base import unit_of_work
 
     _fmt(fmt)
-    engine = _engine(database)
+    engine = open_database(database)
     with unit_of_work(engine) as s:
         if bank is not None:
             rows = service.pushes_for_bank(s, bank)
@@ -516,7 +504,7 @@ def coordination_demo(
         from innocredit.synthetic import feature_table
 
         feats = feature_table(enterprises, seed)
-    engine = _engine(database)
+    engine = open_database(database)
     counts = load_demo(engine, feats, seed)
     echo_json(counts) if fmt == "json" else _print_rows([counts], list(counts), "coordination demo loaded")
 

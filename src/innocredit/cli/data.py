@@ -10,23 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from innocredit.cli._common import echo_json, err_console, fail, print_problems
+from innocredit.cli._common import echo_json, err_console, fail, open_database, print_problems
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 DB_HELP = "database URL (default: $INNOCREDIT_DATABASE_URL or sqlite:///innocredit.db)"
-
-
-def _engine(database: str | None):  # type: ignore[no-untyped-def]
-    from innocredit.storage.base import make_engine
-    from innocredit.storage.migrate import upgrade
-
-    try:
-        engine = make_engine(database)
-        upgrade(engine)
-    except Exception as exc:  # a bad URL or an unreachable server is bad input here
-        fail(f"cannot open database {database or '(default)'}: {exc}")
-    return engine
 
 
 def ingest(
@@ -49,7 +37,7 @@ def ingest(
             table_format(quarantine)
         except TableError as exc:
             fail(str(exc))
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         report = ingest_dir(engine, feed_dir)
     except TableError as exc:
@@ -98,7 +86,7 @@ def features(
         table_format(output)
     except TableError as exc:
         fail(str(exc))
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         df = features_as_of(engine, date)
     finally:

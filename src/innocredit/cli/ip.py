@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from innocredit.cli._common import echo_json, err_console, fail, print_problems
+from innocredit.cli._common import echo_json, err_console, fail, open_database, print_problems
 from innocredit.ingest.feeds import IP_OFFICE
 from innocredit.ingest.problems import RowProblem, TableError
 from innocredit.ingest.tables import read_feature_table, read_text_table, table_format, validate_table, write_table
@@ -79,18 +79,6 @@ def _money(value: str | None, name: str) -> Decimal | None:
 def _check_fmt(fmt: str) -> None:
     if fmt not in ("table", "json"):
         fail(f"--format must be table or json, not {fmt!r}")
-
-
-def _engine(database: str | None):  # type: ignore[no-untyped-def]
-    from innocredit.storage.base import make_engine
-    from innocredit.storage.migrate import upgrade
-
-    try:
-        engine = make_engine(database)
-        upgrade(engine)
-    except Exception as exc:  # a bad URL or an unreachable server is bad input here
-        fail(f"cannot open database {database or '(default)'}: {exc}")
-    return engine
 
 
 def _load_inputs(patents: Path, features: Path | None) -> tuple[pl.DataFrame, pl.DataFrame | None, list[RowProblem]]:
@@ -250,7 +238,7 @@ def pledge_register(
         if r["uscc"] != uscc:
             fail(f"patent {patent_id} is held by {r['uscc']}, not {uscc} / 出质人不是专利权人")
         transfers = r.get("transfers")
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             p = register_pledge(s, patent_id, uscc, bank, day, _money(amount, "--amount"), loan_id,
@@ -276,7 +264,7 @@ def _close(action: str, registration_no: str, on: str | None, database: str | No
 
     _check_fmt(fmt)
     day = _date(on, "--on")
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             fn = release_pledge if action == "release" else enforce_pledge
@@ -325,7 +313,7 @@ def pledge_list(
     _check_fmt(fmt)
     if status is not None and status not in PLEDGE_STATUSES:
         fail(f"--status must be one of {', '.join(PLEDGE_STATUSES)}")
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             rows = [p.as_dict() for p in list_pledges(s, uscc, status, bank)]
@@ -357,7 +345,7 @@ def pledge_check(
     _check_fmt(fmt)
     day = _date(as_of, "--as-of")
     good, _, problems = _load_inputs(patents, None)
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             warnings = pledge_warnings(active_pledges_frame(s), good, day)
@@ -406,7 +394,7 @@ def pool_create(
     if missing:
         fail(f"{patents}: no granted, unpledged patents for member(s) {', '.join(missing)}")
     pairs = list(zip(chosen["patent_id"].to_list(), chosen["uscc"].to_list()))
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             create_pool(s, pool_id, name, agr["id"], day, pairs)
@@ -441,7 +429,7 @@ def pool_value(
     if (default_member is None) != (loss is None):
         fail("--default and --loss go together")
     day = _date(as_of, "--as-of")
-    engine = _engine(database)
+    engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
             pool, members = pool_patents(s, pool_id)

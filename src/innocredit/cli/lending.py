@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import typer
 
-from innocredit.cli._common import dumps, echo_json, fail, print_problems
+from innocredit.cli._common import dumps, echo_json, fail, open_database, print_problems
 
 FORMATS = ("table", "json")
 
@@ -132,15 +132,6 @@ _BANK = typer.Option(..., "--bank", help="the acting bank's organisation id")
 _FMT = typer.Option("table", "--format", "-f", help="table or json")
 
 
-def _engine(db: str | None) -> Any:
-    from innocredit.storage.base import make_engine
-    from innocredit.storage.migrate import upgrade
-
-    engine = make_engine(db)
-    upgrade(engine)
-    return engine
-
-
 def _date(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -165,7 +156,7 @@ def _run(db: str | None, fmt: str, fn: Any, *args: Any, **kwargs: Any) -> None:
     from innocredit.storage.lending import NotFound
 
     _check_format(fmt)
-    engine = _engine(db)
+    engine = open_database(db)
     try:
         with UnitOfWork(engine) as uow:
             result = fn(uow.session, *args, **kwargs)
@@ -312,7 +303,7 @@ def audit_cmd(db: str | None = _DB, fmt: str = _FMT) -> None:
     from innocredit.storage.base import UnitOfWork
 
     _check_format(fmt)
-    engine = _engine(db)
+    engine = open_database(db)
     with UnitOfWork(engine) as uow:
         check = svc.verify_audit_chain(uow.session)
     engine.dispose()
