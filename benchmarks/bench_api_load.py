@@ -168,7 +168,10 @@ def main() -> None:
     ap.add_argument("--peer-duration", type=float, default=20.0,
                     help="seconds of the same load on the stock-uvicorn peer (default 20)")
     ap.add_argument("--no-peer", action="store_true", help="skip the stock-uvicorn peer run")
+    ap.add_argument("--quick", action="store_true", help="10 s of load, 5 s on the peer (smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.duration, args.peer_duration = 10.0, 5.0
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     schema, url, extra = _prepare(args.size, tmp)

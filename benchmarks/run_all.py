@@ -4,7 +4,8 @@ Each ``benchmarks/bench_*.py`` writes ``benchmarks/out/<area>.json``: rows with 
 the peer's figure measured in the same run, the ratio and peak memory. This script runs
 them, gathers the rows, prints the table with the machine it ran on and writes
 ``benchmarks/results.json``. ``--only NAME`` runs a subset; ``--quick`` passes ``--quick``
-to every benchmark (smaller sizes, for a smoke run).
+to every benchmark that has it (smaller sizes, for a smoke run). ``--markdown`` prints the table of the
+last ``results.json`` as Markdown (what ``docs/performance.md`` shows) without running anything.
 """
 
 from __future__ import annotations
@@ -48,11 +49,44 @@ def fmt(v: object, digits: int = 3) -> str:
     return str(v)
 
 
+def markdown(result: dict) -> str:
+    """The rows of a results.json as a Markdown table, with the machine and the total time."""
+    m = result["machine"]
+    lines = [f"Machine: {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}; `make bench` took "
+             f"{result['seconds']:.0f} s.", "",
+             "| area | work | size | ours (s) | peer | peer (s) | ours / peer | ours peak MB | peer peak MB | target | met |",
+             "|---|---|---:|---:|---|---:|---:|---:|---:|---|---|"]
+
+    def cell(v: object) -> str:
+        if v is None:
+            return "–"
+        if isinstance(v, bool):
+            return "yes" if v else "**no**"
+        if isinstance(v, int):
+            return f"{v:,}"
+        if isinstance(v, float):
+            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+        return str(v).replace("|", "/")
+
+    for r in result["rows"]:
+        lines.append("| " + " | ".join(cell(r.get(k)) for k in (
+            "area", "work", "size", "ours_s", "peer", "peer_s", "ratio", "ours_peak_mb", "peer_peak_mb", "target",
+            "met")) + " |")
+    if result.get("failures"):
+        lines.append("")
+        lines.append("Failed: " + ", ".join(result["failures"]))
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="print the last results.json as Markdown and stop")
     args = ap.parse_args()
+    if args.markdown:
+        print(markdown(json.loads((HERE / "results.json").read_text())))
+        return 0
     OUT.mkdir(exist_ok=True)
     rows: list[dict[str, object]] = []
     failures: list[str] = []
