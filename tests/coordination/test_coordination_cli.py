@@ -97,3 +97,25 @@ def test_cli_demo_metrics_and_alerts(tmp_path):
         assert {a["bank_id"] for a in json.loads(r.stdout)["alerts"]} <= {bank}
     r = call("alerts", "--database", db)
     assert r.exit_code == 2 and "--bank" in r.output
+
+
+def test_metrics_from_ingested_feeds_alone(tmp_path):
+    """A store with only the department feeds (no office firm or loan register): the metrics read the stored
+    loans and compute the innovation points of the stored firms."""
+    import datetime as dt
+
+    db = f"sqlite:///{tmp_path / 'feeds.db'}"
+    feeds = tmp_path / "feeds"
+    assert call("demo-data", feeds, "--enterprises", 150, "--seed", 3).exit_code == 0
+    r = call("ingest", feeds, "--database", db)
+    assert r.exit_code == 0, r.output
+    loans = pl.read_parquet(feeds / "bank_loans.parquet").unique("loan_id", keep="last")
+    since, as_of = dt.date(2015, 1, 1), dt.date(2026, 6, 30)
+    expected = loans.filter(pl.col("disbursed_on").is_between(since, as_of)).height
+    assert expected > 0
+    r = call("metrics", "--as-of", as_of, "--since", since, "--format", "json", "--database", db)
+    assert r.exit_code == 0, r.output
+    (district,) = json.loads(r.stdout)["groups"]
+    assert district["loans_count"] == expected
+    assert district["points_unknown"] == 0
+    assert sum(district[k] for k in district if k.startswith("points_") and k[7:8].isdigit()) > 0

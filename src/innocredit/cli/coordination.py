@@ -98,6 +98,20 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str | Non
 
 # ---------------------------------------------------------------- metrics and alerts
 
+def _stored_features_with_points(engine: Any) -> pl.DataFrame | None:
+    """The firms of the stored department feeds with their innovation points (what the metrics' points
+    distribution reads) when the office keeps no firm register of its own; ``None`` when no feed is stored."""
+    from innocredit.evaluation.engine import evaluate
+    from innocredit.evaluation.system import load_system
+    from innocredit.ingest.service import features_as_of
+
+    feats = features_as_of(engine)
+    if feats.is_empty():
+        return None
+    points = evaluate(load_system("innovation-points"), feats).select("uscc", pl.col("score").alias("innovation_points"))
+    return feats.join(points, on="uscc", how="left")
+
+
 def metrics(
     as_of: str = typer.Option(..., "--as-of", help="last day of the period (YYYY-MM-DD)"),
     since: str | None = typer.Option(None, "--since", help="first day of the period (default: 364 days before)"),
@@ -111,6 +125,7 @@ def metrics(
     shares, average rate, days to credit and disbursement, innovation points, relending-eligible loans."""
     from innocredit.coordination import service
     from innocredit.coordination.metrics import BY_CHOICES
+    from innocredit.storage import coordination as repo
     from innocredit.storage.base import unit_of_work
 
     _fmt(fmt)
@@ -125,6 +140,8 @@ def metrics(
     ln = _read_frame(loans, "bank loans") if loans else None
     engine = open_database(database)
     with unit_of_work(engine) as s:
+        if ent is None and not repo.has_firm_data(s):
+            ent = _stored_features_with_points(engine)
         report = service.metrics(s, as_of=end, by=by, since=start, enterprises=ent, loans=ln)
     if fmt == "json":
         echo_json(report)

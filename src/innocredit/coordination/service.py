@@ -429,7 +429,8 @@ def metrics(session: Session, *, as_of: dt.date, by: str | None = None, since: d
     if loans is None:
         loans = repo.loans_frame(session)
         if loans.is_empty():
-            loans = _loans_from_store(session) or loans
+            stored = _loans_from_store(session)
+            loans = stored if stored is not None else loans
     pushes = repo.pushes_frame(session)
     frame = compute_metrics(enterprises, loans, pushes, as_of, since, by, policy)
     return metrics_report(frame, as_of, since, by, policy)
