@@ -67,6 +67,8 @@ class Shots:
     def __init__(self, name: str) -> None:
         self.dir = ARTIFACTS / name
         self.dir.mkdir(parents=True, exist_ok=True)
+        for old in [*self.dir.glob("*.png"), *self.dir.glob("FAILED.html")]:  # only this run's steps are kept
+            old.unlink()
         self.n = 0
 
     def __call__(self, page: Any, step: str) -> Path:

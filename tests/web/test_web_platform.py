@@ -172,6 +172,23 @@ def test_charts_are_svg_with_the_values():
     assert "<svg" in str(bar_chart([("0-5", 3)], "days"))
 
 
+def test_radar_labels_stay_inside_the_picture():
+    """Long Chinese group names at the left and right corners of a radar are not cut off by the SVG's edge."""
+    from xml.etree import ElementTree
+
+    from innocredit.web.charts import _text_width, radar_chart
+
+    axes = [("技术创新指标", 0.9), ("成长经营指标", 0.6), ("辅助指标加分项", 0.89)]
+    root = ElementTree.fromstring(str(radar_chart(axes, "groups")))
+    left, _, width, _ = map(float, root.get("viewBox").split())
+    for text in root.iter("{http://www.w3.org/2000/svg}text"):
+        x, w = float(text.get("x")), _text_width(text.text)
+        start = {"start": x, "end": x - w, "middle": x - w / 2}[text.get("text-anchor")]
+        assert left <= start and start + w <= left + width, (text.text, start, w, left, width)
+    # 技术创新指标 90% is 6 CJK characters + 4 others at 11 px: 66 + 26.4 units wide
+    assert _text_width("技术创新指标 90%") == pytest.approx(6 * 11 + 4 * 6.6)
+
+
 def test_readyz_fails_before_migration_and_migrate_on_start(tmp_path):
     from innocredit.web.app import create_app
     from innocredit.web.config import Settings
@@ -241,3 +258,23 @@ def test_a_write_is_committed_before_the_answer_is_sent(web):
     assert lost.headers["content-type"].startswith("application/problem+json")
     names = [x["name"] for x in web.client.get("/api/v1/lists?limit=200", headers=headers).json()["items"]]
     assert "never committed" not in names
+
+
+def test_codes_are_shown_with_their_names():
+    from innocredit.web.render import code_label
+
+    assert code_label("C3976", "industry", "zh") == "C3976 · 计算机、通信和其他电子设备制造业"
+    assert code_label("I6513", "industry", "en") == "I6513 · software and IT services"
+    assert code_label("330102", "region", "zh") == "330102 · 杭州"
+    assert code_label("Z9999", "industry", "en") == "Z9999"  # unknown division: the bare code
+    assert code_label(None, "region", "en") == "—"
+
+
+def test_profile_page_names_industry_and_city(web):
+    uscc = web.ent_uscc
+    row = web.features.filter(web.features["uscc"] == uscc).row(0, named=True)
+    from innocredit.web.render import code_label
+
+    html = web.client.get(f"/enterprises/{uscc}?lang=en", headers=web.headers("coordinator")).text
+    assert code_label(row["industry_code"], "industry", "en") in html
+    assert code_label(row["region_code"], "region", "en") in html

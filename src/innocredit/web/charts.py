@@ -68,14 +68,17 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = "
     return Markup("".join(parts))
 
 
+def _text_width(text: str, font_px: float = 11.0) -> float:
+    """The width of a label in SVG units, estimated: a CJK character is one em, anything else about 0.6 em."""
+    return sum(font_px if ord(ch) >= 0x2E80 else 0.6 * font_px for ch in text)
+
+
 def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 320,
                 reference: float | None = None) -> Markup:
     """A radar of shares in [0, 1] (e.g. each indicator group's points over its maximum)."""
     n = len(axes)
     cx = cy = size / 2
     r = size / 2 - 60
-    parts = [f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(title)}</title>"]
     if n < 3:
         items = [(a, v * 100) for a, v in axes]
         return hbar_chart(items, title, "%", max_value=100)
@@ -84,19 +87,33 @@ def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 
         ang = -math.pi / 2 + 2 * math.pi * i / n
         return cx + r * frac * math.cos(ang), cy + r * frac * math.sin(ang)
 
+    labels = [f"{str(label)[:16]} {value * 100:.0f}%" for label, value in axes]
+    # widen the drawing to the left and right so that no label runs past the edge of the picture
+    pad = 4.0
+    for i, text in enumerate(labels):
+        lx, _ = point(i, 1.18)
+        width = _text_width(text)
+        if abs(lx - cx) < 10:
+            pad = max(pad, width / 2 - lx, lx + width / 2 - size)
+        else:
+            pad = max(pad, width - lx if lx < cx else lx + width - size)
+    pad = math.ceil(pad + 4)
+    parts = [f'<svg class="chart radar" role="img" viewBox="{-pad} 0 {size + 2 * pad} {size}" '
+             'xmlns="http://www.w3.org/2000/svg">', f"<title>{escape(title)}</title>"]
+
     for ring in (0.25, 0.5, 0.75, 1.0):
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(n)))
         parts.append(f'<polygon points="{pts}" class="grid"/>')
     if reference is not None:
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, reference) for i in range(n)))
         parts.append(f'<polygon points="{pts}" class="reference"/>')
-    for i, (label, value) in enumerate(axes):
+    for i in range(n):
         x, y = point(i, 1.0)
         parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" class="grid"/>')
         lx, ly = point(i, 1.18)
         anchor = "middle" if abs(lx - cx) < 10 else ("start" if lx > cx else "end")
         parts.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}" class="chart-label">'
-                     f"{escape(str(label))[:16]} {value * 100:.0f}%</text>")
+                     f"{escape(labels[i])}</text>")
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, max(0.0, min(1.0, v))) for i, (_, v) in enumerate(axes)))
     parts.append(f'<polygon points="{pts}" class="area"/>')
     parts.append("</svg>")

@@ -18,7 +18,20 @@ from innocredit.web.problems import ProblemError
 TEMPLATES = Path(__file__).with_name("templates")
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-ENV.globals.update(charts=charts)
+
+
+def code_label(code: str | None, kind: str, lang: str) -> str:
+    """An industry code (GB/T 4754) or a region code with the name of its division or city where known,
+    e.g. ``C3976 · 计算机、通信和其他电子设备制造业``; the bare code otherwise."""
+    if not code:
+        return "—"
+    from innocredit.evaluation.track import CITIES, DIVISIONS
+
+    names = DIVISIONS.get(code[:3]) if kind == "industry" else CITIES.get(code[:4])
+    return f"{code} · {names[0] if lang == 'zh' else names[1]}" if names else code
+
+
+ENV.globals.update(charts=charts, code_label=code_label)
 
 # (path, message key, roles that see it)
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
