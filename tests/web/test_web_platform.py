@@ -278,3 +278,19 @@ def test_profile_page_names_industry_and_city(web):
     html = web.client.get(f"/enterprises/{uscc}?lang=en", headers=web.headers("coordinator")).text
     assert code_label(row["industry_code"], "industry", "en") in html
     assert code_label(row["region_code"], "region", "en") in html
+
+
+def test_bar_labels_fit_and_sections_are_named():
+    from xml.etree import ElementTree
+
+    from innocredit.web.charts import _text_width, hbar_chart
+    from innocredit.web.render import code_label
+
+    assert code_label("I", "section", "zh") == "I · 信息传输、软件和信息技术服务业"
+    assert code_label("M", "section", "en") == "M · R&D and tech services"
+    items = [(code_label(s, "section", "zh"), v) for s, v in (("C", 20.0), ("I", 10.0), ("M", 5.0))]
+    root = ElementTree.fromstring(str(hbar_chart(items, "by section", "%")))
+    labels = [x for x in root.iter("{http://www.w3.org/2000/svg}text") if x.get("text-anchor") == "end"]
+    assert [x.text for x in labels] == [label for label, _ in items]
+    for x in labels:  # right-aligned at x: the label starts at x - width, inside the picture
+        assert float(x.get("x")) - _text_width(x.text) >= 0

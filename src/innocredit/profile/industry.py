@@ -13,6 +13,30 @@ SECTION_DIVISIONS: dict[str, tuple[int, int]] = {
 }
 _PATTERN = re.compile(r"^([A-T])(\d{2})(\d{0,2})$")
 
+# The names of the sections (门类) of GB/T 4754-2017: the Chinese title, and a short English name (for labels).
+SECTION_NAMES: dict[str, tuple[str, str]] = {
+    "A": ("农、林、牧、渔业", "agriculture"),
+    "B": ("采矿业", "mining"),
+    "C": ("制造业", "manufacturing"),
+    "D": ("电力、热力、燃气及水生产和供应业", "utilities"),
+    "E": ("建筑业", "construction"),
+    "F": ("批发和零售业", "wholesale and retail"),
+    "G": ("交通运输、仓储和邮政业", "transport and logistics"),
+    "H": ("住宿和餐饮业", "hotels and catering"),
+    "I": ("信息传输、软件和信息技术服务业", "software and IT services"),
+    "J": ("金融业", "finance"),
+    "K": ("房地产业", "real estate"),
+    "L": ("租赁和商务服务业", "leasing and business"),
+    "M": ("科学研究和技术服务业", "R&D and tech services"),
+    "N": ("水利、环境和公共设施管理业", "water and environment"),
+    "O": ("居民服务、修理和其他服务业", "household services"),
+    "P": ("教育", "education"),
+    "Q": ("卫生和社会工作", "health and social work"),
+    "R": ("文化、体育和娱乐业", "culture and sports"),
+    "S": ("公共管理、社会保障和社会组织", "public administration"),
+    "T": ("国际组织", "international bodies"),
+}
+
 
 def industry_code_error(code: object) -> str | None:
     """Why ``code`` is not a GB/T 4754-2017 code, or None."""

@@ -15,10 +15,19 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v)}"
 
 
+def _text_width(text: str, font_px: float = 11.0) -> float:
+    """The width of a label in SVG units, estimated: a CJK character is one em, anything else about 0.6 em."""
+    return sum(font_px if ord(ch) >= 0x2E80 else 0.6 * font_px for ch in text)
+
+
 def hbar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = "", width: int = 480,
                max_value: float | None = None) -> Markup:
     """Horizontal bars, one per (label, value); scales to its container (viewBox)."""
-    row_h, label_w, pad = 24, 150, 8
+    row_h, pad = 24, 8
+    labels = [str(label)[:32] for label, _ in items]
+    # the label column is as wide as the longest label (within bounds); the bars take the rest
+    label_w = min(max((_text_width(x) for x in labels), default=0.0) + 14, width * 0.55)
+    label_w = max(label_w, 40.0)
     height = pad * 2 + row_h * max(len(items), 1) + (20 if title else 0)
     top = pad + (20 if title else 0)
     vmax = max_value if max_value else max((v for _, v in items), default=0) or 1.0
@@ -32,9 +41,9 @@ def hbar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = 
     for i, (label, value) in enumerate(items):
         y = top + i * row_h
         w = max(0.0, bar_w * (value / vmax)) if vmax else 0.0
-        parts.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" class="chart-label">'
-                     f"{escape(str(label))[:24]}</text>")
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+        parts.append(f'<text x="{label_w - 6:.1f}" y="{y + 16}" text-anchor="end" class="chart-label">'
+                     f"{escape(labels[i])}</text>")
+        parts.append(f'<rect x="{label_w:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
                      f'fill="{PALETTE[i % len(PALETTE)]}" rx="2"><title>{escape(str(label))}: {_fmt(value)}'
                      f"{escape(unit)}</title></rect>")
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 16}" class="chart-value">{_fmt(value)}{escape(unit)}'
@@ -66,11 +75,6 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = "
                      f'class="chart-label">{escape(str(label))[:10]}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
-
-
-def _text_width(text: str, font_px: float = 11.0) -> float:
-    """The width of a label in SVG units, estimated: a CJK character is one em, anything else about 0.6 em."""
-    return sum(font_px if ord(ch) >= 0x2E80 else 0.6 * font_px for ch in text)
 
 
 def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 320,

@@ -21,13 +21,17 @@ ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesca
 
 
 def code_label(code: str | None, kind: str, lang: str) -> str:
-    """An industry code (GB/T 4754) or a region code with the name of its division or city where known,
-    e.g. ``C3976 · 计算机、通信和其他电子设备制造业``; the bare code otherwise."""
+    """An industry code (GB/T 4754), an industry section letter or a region code with the name of its
+    division, section or city where known, e.g. ``C3976 · 计算机、通信和其他电子设备制造业``, ``C · 制造业``;
+    the bare code otherwise."""
     if not code:
         return "—"
     from innocredit.evaluation.track import CITIES, DIVISIONS
+    from innocredit.profile.industry import SECTION_NAMES
 
-    names = DIVISIONS.get(code[:3]) if kind == "industry" else CITIES.get(code[:4])
+    lookup = {"industry": lambda: DIVISIONS.get(code[:3]), "section": lambda: SECTION_NAMES.get(code),
+              "region": lambda: CITIES.get(code[:4])}[kind]
+    names = lookup()
     return f"{code} · {names[0] if lang == 'zh' else names[1]}" if names else code
 
 

@@ -23,7 +23,7 @@ from innocredit.web.domain import domain_call
 from innocredit.web.i18n import translator
 from innocredit.web.pages.dashboard import DASHBOARD_HOOKS
 from innocredit.web.problems import ProblemError
-from innocredit.web.render import check_csrf, render
+from innocredit.web.render import check_csrf, code_label, render
 
 router = APIRouter(include_in_schema=False)
 OFFICE = ("coordinator", "admin")
@@ -160,13 +160,14 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
     kpis.append((t("dash.coverage"), f"{cov * 100:.1f}%" if cov is not None else "—"))
     kpis.append((t("push.disbursed"), str(g.get("recommended_firms_disbursed", 0))))
 
-    def cov_items(groups: list[dict]) -> list[tuple[str, float]]:
+    def cov_items(groups: list[dict], kind: str | None = None) -> list[tuple[str, float]]:
         rows = sorted(((x["group"], (x.get("coverage_rate") or 0.0) * 100) for x in groups), key=lambda r: -r[1])
-        return rows[:12]
+        return [(code_label(g, kind, lang) if kind else g, v) for g, v in rows[:12]]
 
     out.append((t("dash.coverage_region"), charts.hbar_chart(cov_items(by_region), t("dash.coverage_region"), "%",
                                                              max_value=100)))
-    out.append((t("dash.coverage_industry"), charts.hbar_chart(cov_items(by_industry), t("dash.coverage_industry"),
+    out.append((t("dash.coverage_industry"), charts.hbar_chart(cov_items(by_industry, "section"),
+                                                               t("dash.coverage_industry"),
                                                                "%", max_value=100)))
     pushes = repo.pushes_frame(session)
     outcome = [(t("push." + s), float(pushes.filter(pl.col("status") == s).height) if pushes.height else 0.0)

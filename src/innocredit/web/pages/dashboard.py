@@ -15,7 +15,7 @@ from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.i18n import request_lang, translator
 from innocredit.web.panels import HEADLINE_SYSTEM
-from innocredit.web.render import render
+from innocredit.web.render import code_label, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,15 +36,17 @@ def population_charts(request: Request, lang: str) -> tuple[list[tuple[str, Any]
                                                           t("dash.by_region"))))
     sections = df.select(pl.col("industry_code").str.slice(0, 1).fill_null("—").alias("section"), "uscc")
     by_ind = sections.group_by("section").len().sort("len", descending=True).head(12)
-    out.append((t("dash.by_industry"), charts.hbar_chart(list(zip(by_ind["section"], by_ind["len"])),
-                                                            t("dash.by_industry"))))
+    out.append((t("dash.by_industry"), charts.hbar_chart(
+        [(code_label(s, "section", lang), n) for s, n in zip(by_ind["section"], by_ind["len"])],
+        t("dash.by_industry"))))
     ev = data.evaluations(HEADLINE_SYSTEM) if data.system(HEADLINE_SYSTEM) else None
     if ev is not None and ev.height:
         q = ev.select("uscc", pl.col("qualified").fill_null(False)).join(sections, on="uscc")
         share = (q.group_by("section").agg(pl.col("qualified").mean().alias("share"), pl.len().alias("n"))
                  .filter(pl.col("n") >= 5).sort("share", descending=True).head(12))
         title = t("dash.qualified_by_industry")
-        out.append((title, charts.hbar_chart([(s, v * 100) for s, v in zip(share["section"], share["share"])],
+        out.append((title, charts.hbar_chart([(code_label(s, "section", lang), v * 100)
+                                              for s, v in zip(share["section"], share["share"])],
                                              title, "%", max_value=100)))
         kpis.append((t("dash.qualified"), f"{int(q['qualified'].sum()):,}"))
     return out, kpis
