@@ -29,9 +29,12 @@ def code_label(code: str | None, kind: str, lang: str) -> str:
     from innocredit.evaluation.track import CITIES, DIVISIONS
     from innocredit.profile.industry import SECTION_NAMES
 
-    lookup = {"industry": lambda: DIVISIONS.get(code[:3]), "section": lambda: SECTION_NAMES.get(code),
-              "region": lambda: CITIES.get(code[:4])}[kind]
-    names = lookup()
+    if kind == "industry":
+        names = DIVISIONS.get(code[:3])
+    elif kind == "section":
+        names = SECTION_NAMES.get(code)
+    else:
+        names = CITIES.get(code[:4])
     return f"{code} · {names[0] if lang == 'zh' else names[1]}" if names else code
 
 
