@@ -13,6 +13,7 @@ from web_support import build_env
 
 from innocredit.storage.base import make_engine
 from innocredit.web.demo import train_demo_risk_model
+from innocredit.web.render import product_label, state_label
 
 # One worker runs the browser and Spark tests one after another (group "heavy"), never side by side.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("heavy")]
@@ -95,7 +96,8 @@ def _steps(site, page, shots: Shots, lang: str, product: str, amount: str, appro
     app_url = page.url
     _submit(page, "[data-testid=submit-approval]")
     page.wait_for_load_state("domcontentloaded")
-    assert page.locator("[data-testid=app-status]").inner_text() == "under_review"
+    assert page.locator("[data-testid=app-status]").get_attribute("data-status") == "under_review"
+    assert page.locator("[data-testid=app-status]").inner_text() == state_label("under_review", lang)
     shots(page, "officer-submitted")
     logout(page)
 
@@ -106,7 +108,7 @@ def _steps(site, page, shots: Shots, lang: str, product: str, amount: str, appro
         _submit(page, "[data-testid=approve]")
         page.wait_for_load_state("domcontentloaded")
         expected = "approved" if i == len(approvers) - 1 else "under_review"
-        assert page.locator("[data-testid=app-status]").inner_text() == expected
+        assert page.locator("[data-testid=app-status]").get_attribute("data-status") == expected
         shots(page, f"approved-by-{approver}")
         logout(page)
 
@@ -117,7 +119,8 @@ def _steps(site, page, shots: Shots, lang: str, product: str, amount: str, appro
     page.wait_for_url("**/loans/*")
     _submit(page, "[data-testid=disburse]")
     page.wait_for_load_state("domcontentloaded")
-    assert page.locator("[data-testid=loan-status]").inner_text() == "active"
+    assert page.locator("[data-testid=loan-status]").get_attribute("data-status") == "active"
+    assert page.locator("[data-testid=loan-status]").inner_text() == {"zh": "已放款（正常）", "en": "active"}[lang]
     shots(page, "officer-disbursed")
     logout(page)
 
@@ -128,10 +131,13 @@ def _steps(site, page, shots: Shots, lang: str, product: str, amount: str, appro
     assert "/me" in page.url, page.url
     assert page.locator("[data-testid=my-loan-link]").count() >= 1
     shots(page, "enterprise-home")
-    _submit(page, page.locator("[data-testid=my-loan-link]").last)
+    # the row of this flow's loan, found by the product's name in the page language (the firm may have others)
+    _submit(page, page.locator("tr", has_text=product_label(product, lang)).locator("[data-testid=my-loan-link]"))
     page.wait_for_url("**/loans/*")
     assert TEXT[lang]["schedule"] in page.content()
     assert page.locator("[data-testid=schedule] tbody tr").count() == 12
+    assert product_label(product, lang) in page.content()  # the product by its name in the page language
+    assert product_label(product, lang) != product
     shots(page, "enterprise-schedule")
 
 

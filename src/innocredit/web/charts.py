@@ -91,7 +91,7 @@ def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 
         ang = -math.pi / 2 + 2 * math.pi * i / n
         return cx + r * frac * math.cos(ang), cy + r * frac * math.sin(ang)
 
-    labels = [f"{str(label)[:16]} {value * 100:.0f}%" for label, value in axes]
+    labels = [f"{str(label)[:28]} {value * 100:.0f}%" for label, value in axes]
     # widen the drawing to the left and right so that no label runs past the edge of the picture
     pad = 4.0
     for i, text in enumerate(labels):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,35 @@ def code_label(code: str | None, kind: str, lang: str) -> str:
     return f"{code} · {names[0] if lang == 'zh' else names[1]}" if names else code
 
 
-ENV.globals.update(charts=charts, code_label=code_label)
+@functools.cache
+def _product_names() -> dict[str, tuple[str, str]]:
+    try:
+        from innocredit.lending.schema import load_products
+    except ImportError:  # the lending area is not installed
+        return {}
+    return {p.id: (p.name_zh, p.name_en) for p in load_products()}
+
+
+def product_label(product_id: str | None, lang: str) -> str:
+    """A product's name in the page language (its id when the catalogue does not know it)."""
+    names = _product_names().get(product_id or "")
+    if not names:
+        return product_id or "—"
+    return names[0] if lang == "zh" else names[1]
+
+
+def state_label(state: str | None, lang: str) -> str:
+    """An application's or loan's lifecycle state in the page language (the lending area's Chinese names)."""
+    if not state:
+        return "—"
+    try:
+        from innocredit.lending.lifecycle import STATE_NAMES
+    except ImportError:  # the lending area is not installed
+        STATE_NAMES = {}
+    return STATE_NAMES.get(state, state) if lang == "zh" else state.replace("_", " ")
+
+
+ENV.globals.update(charts=charts, code_label=code_label, product_label=product_label, state_label=state_label)
 
 # (path, message key, roles that see it)
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
