@@ -174,19 +174,32 @@ def test_charts_are_svg_with_the_values():
 
 def test_radar_labels_stay_inside_the_picture():
     """Long Chinese group names at the left and right corners of a radar are not cut off by the SVG's edge."""
-    from xml.etree import ElementTree
 
     from innocredit.web.charts import _text_width, radar_chart
 
-    axes = [("技术创新指标", 0.9), ("成长经营指标", 0.6), ("辅助指标加分项", 0.89)]
-    root = ElementTree.fromstring(str(radar_chart(axes, "groups")))
-    left, _, width, _ = map(float, root.get("viewBox").split())
-    for text in root.iter("{http://www.w3.org/2000/svg}text"):
-        x, w = float(text.get("x")), _text_width(text.text)
-        start = {"start": x, "end": x - w, "middle": x - w / 2}[text.get("text-anchor")]
-        assert left <= start and start + w <= left + width, (text.text, start, w, left, width)
+    names = ["技术创新指标", "成长经营指标", "辅助指标加分项", "人才指标", "knowledge capital", "产业链协同"]
+    for n in (3, 4, 5, 6):
+        _check_inside(radar_chart([(name, 0.3 + 0.1 * i) for i, name in enumerate(names[:n])], "groups"))
     # 技术创新指标 90% is 6 CJK characters + 4 others at 11 px: 66 + 26.4 units wide
     assert _text_width("技术创新指标 90%") == pytest.approx(6 * 11 + 4 * 6.6)
+
+
+def _check_inside(svg) -> None:  # type: ignore[no-untyped-def]
+    from xml.etree import ElementTree
+
+    from innocredit.web.charts import _text_width
+
+    root = ElementTree.fromstring(str(svg))
+    left, top, width, height = map(float, root.get("viewBox").split())
+    for text in root.iter("{http://www.w3.org/2000/svg}text"):
+        x, y, w = float(text.get("x")), float(text.get("y")), _text_width(text.text)
+        start = {"start": x, "end": x - w, "middle": x - w / 2}[text.get("text-anchor")]
+        assert left <= start and start + w <= left + width, (text.text, start, w, left, width)
+        assert top <= y - 11 and y + 3 <= top + height, (text.text, y, top, height)  # 11 px glyphs, baseline y
+    for poly in root.iter("{http://www.w3.org/2000/svg}polygon"):  # the rings and the area are inside too
+        for xy in poly.get("points").split():
+            px, py = map(float, xy.split(","))
+            assert left <= px <= left + width and top <= py <= top + height
 
 
 def test_readyz_fails_before_migration_and_migrate_on_start(tmp_path):

@@ -102,7 +102,11 @@ def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 
         else:
             pad = max(pad, width - lx if lx < cx else lx + width - size)
     pad = math.ceil(pad + 4)
-    parts = [f'<svg class="chart radar" role="img" viewBox="{-pad} 0 {size + 2 * pad} {size}" '
+    # and keep only the height the drawing uses (a triangle leaves the lower part of the square empty)
+    label_ys = [point(i, 1.18)[1] for i in range(n)]
+    top = math.floor(max(0.0, min(label_ys) - 14))
+    bottom = math.ceil(min(float(size), max(max(label_ys) + 12, cy + r + 4)))
+    parts = [f'<svg class="chart radar" role="img" viewBox="{-pad} {top} {size + 2 * pad} {bottom - top}" '
              'xmlns="http://www.w3.org/2000/svg">', f"<title>{escape(title)}</title>"]
 
     for ring in (0.25, 0.5, 0.75, 1.0):
