@@ -167,26 +167,26 @@ def _get(session: Session, registration_no: str) -> Pledge:
     return p
 
 
-def release_pledge(session: Session, registration_no: str, on: dt.date) -> Pledge:
+def _close(session: Session, registration_no: str, on: dt.date, status: str, refused_zh: str, event_zh: str,
+           event_en: str) -> Pledge:
+    """End an active pledge (released or enforced) and record the event; any other state is refused."""
     p = _get(session, registration_no)
     if p.status != "active":
-        raise PledgeError(f"pledge {registration_no} is {p.status}, not active / 质押已{p.status}，不能注销")
-    p.status, p.released_on = "released", on
-    _event(session, p, p.patent_id, p.uscc, "released", on, f"质押登记 {registration_no} 注销",
-           f"pledge {registration_no} released")
+        raise PledgeError(f"pledge {registration_no} is {p.status}, not active / 质押已{p.status}，{refused_zh}")
+    p.status, p.released_on = status, on
+    _event(session, p, p.patent_id, p.uscc, status, on, event_zh, event_en)
     session.flush()
     return p
+
+
+def release_pledge(session: Session, registration_no: str, on: dt.date) -> Pledge:
+    return _close(session, registration_no, on, "released", "不能注销", f"质押登记 {registration_no} 注销",
+                  f"pledge {registration_no} released")
 
 
 def enforce_pledge(session: Session, registration_no: str, on: dt.date) -> Pledge:
-    p = _get(session, registration_no)
-    if p.status != "active":
-        raise PledgeError(f"pledge {registration_no} is {p.status}, not active / 质押已{p.status}，不能实现质权")
-    p.status, p.released_on = "enforced", on
-    _event(session, p, p.patent_id, p.uscc, "enforced", on, f"质权人实现质权（{registration_no}）",
-           f"pledgee enforced pledge {registration_no}")
-    session.flush()
-    return p
+    return _close(session, registration_no, on, "enforced", "不能实现质权", f"质权人实现质权（{registration_no}）",
+                  f"pledgee enforced pledge {registration_no}")
 
 
 def list_pledges(session: Session, uscc: str | None = None, status: str | None = None,
