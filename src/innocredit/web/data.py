@@ -129,9 +129,21 @@ class DataService:
         i = self._index.get(uscc)
         return df.slice(i, 1) if i is not None else df.clear()
 
-    def names(self) -> dict[str, str]:
+    def column_map(self, column: str) -> dict[str, Any]:
+        """USCC -> one column's value (nulls and empty text left out), built once per data load: pages and
+        pushes ask for it on every request."""
         df = self.features()
-        return dict(zip(df["uscc"].to_list(), df["name"].to_list()))
+        key = "__map__" + column
+        with self._lock:
+            if key not in self._evals:
+                mapping: dict[str, Any] = {}
+                if column in df.columns:
+                    mapping = {u: v for u, v in zip(df["uscc"].to_list(), df[column].to_list()) if v not in (None, "")}
+                self._evals[key] = mapping
+            return self._evals[key]
+
+    def names(self) -> dict[str, str]:
+        return self.column_map("name")
 
     # ---- evaluation ----------------------------------------------------------------------------------------
     def systems(self) -> dict[str, Any]:
@@ -267,8 +279,9 @@ class DataService:
                     self._evals["__patents__"] = None
             return self._evals["__patents__"]
 
-    def ip_valued(self) -> pl.DataFrame | None:
-        """Every patent valued (relief from royalty) with its pledge rate and capacity, once per data load."""
+    def _ip(self) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+        """(every patent valued with its pledge rate and capacity, capacity per firm), once per data load; taken
+        together under the lock, so a reload in between cannot pair one load's patents with another's firms."""
         ip = optional_module("innocredit.ip")
         patents = self.patents()
         if ip is None or patents is None or patents.height == 0:
@@ -279,17 +292,22 @@ class DataService:
                 day = feats["as_of"].max() if "as_of" in feats.columns and feats.height else None
                 import datetime as dt
 
-                valued = ip.value_patents(patents, feats, day or dt.date.today())
-                self._evals["__ip__"] = ip.pledge_rates(valued, "default")
-                self._evals["__ipfirm__"] = ip.firm_capacity(self._evals["__ip__"], "default")
+                valued = ip.pledge_rates(ip.value_patents(patents, feats, day or dt.date.today()), "default")
+                self._evals["__ip__"] = (valued, ip.firm_capacity(valued, "default"))
             return self._evals["__ip__"]
 
+    def ip_valued(self) -> pl.DataFrame | None:
+        """Every patent valued (relief from royalty) with its pledge rate and capacity, once per data load."""
+        both = self._ip()
+        return None if both is None else both[0]
+
     def ip_portfolio(self, uscc: str) -> dict[str, Any] | None:
-        valued = self.ip_valued()
-        if valued is None:
+        both = self._ip()
+        if both is None:
             return None
+        valued, firms = both
         mine = valued.filter(pl.col("uscc") == uscc)
-        firm = self._evals["__ipfirm__"].filter(pl.col("uscc") == uscc)
+        firm = firms.filter(pl.col("uscc") == uscc)
         cols = [c for c in ("patent_id", "kind", "status", "stars", "remaining_life_years", "value_low", "value_base",
                             "value_high", "pledge_rate", "pledge_capacity") if c in mine.columns]
         f = firm.row(0, named=True) if firm.height else {}

@@ -110,8 +110,7 @@ async def push(reco_id: int, request: Request, principal: Principal = Depends(re
     banks = [str(b) for b in form.getlist("banks")] or None
     from innocredit.web.deps import session_scope
 
-    df = request.app.state.data.features()
-    regions = {u: r for u, r in zip(df["uscc"].to_list(), df["region_code"].to_list()) if r}
+    regions = request.app.state.data.column_map("region_code")
     with session_scope(request) as session, domain_call():
         reco = repo.get_recommendation_list(session, reco_id)
         service.push_to_banks(session, reco_id, region_codes=regions, banks=banks)

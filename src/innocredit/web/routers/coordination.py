@@ -260,15 +260,10 @@ def recommend(list_id: int, body: RecoIn, principal: Principal = Depends(require
 def push(reco_id: int, body: PushIn, request: Request, page: PageParams = Depends(page_params),
          principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> dict:
     """Push each recommended firm to the banks the routing rules choose (or only to ``banks``)."""
-    regions = _regions(request)
+    regions = request.app.state.data.column_map("region_code")
     with domain_call():
         out = service.push_to_banks(session, reco_id, region_codes=regions, banks=body.banks)
     return paginate(_jsonable(out.to_dicts()), page)
-
-
-def _regions(request: Request) -> dict[str, str]:
-    df = request.app.state.data.features()
-    return {u: r for u, r in zip(df["uscc"].to_list(), df["region_code"].to_list()) if r}
 
 
 # ---- bank side --------------------------------------------------------------------------------------------------
