@@ -149,3 +149,42 @@ def test_flow_in_chinese(site):
 def test_flow_in_english_with_two_approvers(site):
     # 6,000,000 yuan is above the 5,000,000 threshold: a second, different approver completes the approval
     _flow(site, "en", "new_quality_credit", "6000000", ["bank_a_approver", "bank_a_approver2"])
+
+
+def test_modeller_models_and_officer_portfolio(site):
+    """The risk models page with its validation report (SVG plots) for the bank's modeller, in Chinese, and the
+    portfolio with its early-warning and loan tables for the bank's officer. Other banks' models stay hidden."""
+    base, browser, pw, _, _ = site
+    shots = Shots("e2e-bank-pages")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(90000)
+    page = ctx.new_page()
+    try:
+        login(page, base, "bank_a_modeller", pw["bank_a_modeller"])
+        page.goto(base + "/models")
+        card = page.locator("[data-testid=model-bank-hz-01-tech-scorecard]")
+        assert card.is_visible()
+        assert page.locator("[data-testid^=model-bank-hz-02]").count() == 0
+        badge = card.locator("[data-status]").first
+        assert badge.get_attribute("data-status") == "candidate"  # validated in time only: not yet champion
+        assert badge.inner_text() == "候选"
+        assert "模型类型" in card.inner_text()
+        shots(page, "models-zh")
+        with page.expect_navigation(wait_until="domcontentloaded"):
+            card.locator("a[href$='/report']").click()
+        assert page.locator("svg").count() >= 2  # ROC and calibration plots, drawn on the server
+        assert "AUC" in page.content()
+        shots(page, "validation-report")
+        page.goto(base + "/models")
+        logout(page)
+
+        login(page, base, "bank_a_officer", pw["bank_a_officer"])
+        page.goto(base + "/portfolio")
+        assert page.locator("table[data-testid=alerts]").is_visible()
+        assert page.locator("table[data-testid=loans]").is_visible()
+        shots(page, "portfolio-zh")
+    except BaseException:
+        (shots.dir / "FAILED.html").write_text(f"<!-- {page.url} -->\n" + page.content())
+        raise
+    finally:
+        ctx.close()
