@@ -14,7 +14,7 @@ import polars as pl
 
 from innocredit.ingest.tables import FieldSpec
 from innocredit.profile.features import LOAN_PURPOSES, SPECIALIZED_LEVELS, TAX_CREDIT_RATINGS
-from innocredit.profile.industry import industry_code_error
+from innocredit.profile.industry import industry_code_error, industry_code_valid_expr
 from innocredit.profile.uscc import uscc_error, uscc_valid_expr
 
 REGISTRY_STATUSES = ("active", "suspended", "revoked", "cancelled")
@@ -46,10 +46,6 @@ def _flag(name: str) -> FieldSpec:
     return FieldSpec(name, _B)
 
 
-def _industry_ok(col: str) -> pl.Expr:
-    return pl.col(col).map_elements(lambda v: industry_code_error(v) is None, return_dtype=pl.Boolean)
-
-
 @dataclass(frozen=True)
 class Feed:
     id: str
@@ -69,7 +65,7 @@ REGISTRY = Feed("registry", "market regulation (市场监管) registry", (
     _uscc(), _as_of(),
     FieldSpec("name", _S, required=True),
     FieldSpec("registered_on", _D, required=True),
-    FieldSpec("industry_code", _S, required=True, valid=_industry_ok, explain=industry_code_error),
+    FieldSpec("industry_code", _S, required=True, valid=industry_code_valid_expr, explain=industry_code_error),
     FieldSpec("region_code", _S, required=True, valid=lambda c: pl.col(c).str.contains(r"^\d{6}$"),
               explain=lambda v: f"region code {v!r} is not 6 digits"),
     FieldSpec("status", _S, required=True, choices=REGISTRY_STATUSES),

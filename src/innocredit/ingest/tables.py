@@ -16,7 +16,7 @@ import polars as pl
 
 from innocredit.ingest.problems import RowProblem, TableError
 from innocredit.profile import features
-from innocredit.profile.industry import industry_code_error
+from innocredit.profile.industry import industry_code_error, industry_code_valid_expr
 from innocredit.profile.uscc import uscc_error, uscc_valid_expr
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -216,9 +216,7 @@ def _feature_specs() -> list[FieldSpec]:
         if col.name == "uscc":
             extra = {"valid": uscc_valid_expr, "explain": uscc_error, "required": True}
         elif col.name == "industry_code":
-            extra = {"valid": lambda c: pl.col(c).map_elements(lambda v: industry_code_error(v) is None,
-                                                              return_dtype=pl.Boolean),
-                     "explain": industry_code_error}
+            extra = {"valid": industry_code_valid_expr, "explain": industry_code_error}
         elif col.name == "region_code":
             extra = {"valid": lambda c: pl.col(c).str.contains(r"^\d{6}$"),
                      "explain": lambda v: f"region code {v!r} is not 6 digits"}

@@ -4,6 +4,10 @@ group (3) and class (4) digits, e.g. ``I6513``. Each section owns a range of div
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SECTION_DIVISIONS: dict[str, tuple[int, int]] = {
     "A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50),
@@ -50,3 +54,18 @@ def industry_code_error(code: object) -> str | None:
     if not lo <= div <= hi:
         return f"industry code {code!r}: division {div:02d} is not in section {m.group(1)} ({lo:02d}-{hi:02d})"
     return None
+
+
+def industry_code_valid_expr(col: str = "industry_code") -> pl.Expr:
+    """A vectorized polars expression: True where ``col`` holds a valid GB/T 4754-2017 code (the rule of
+    :func:`industry_code_error`), False otherwise, null where the value is null."""
+    import polars as pl
+
+    c = pl.col(col)
+    lo = c.str.slice(0, 1).replace_strict({k: v[0] for k, v in SECTION_DIVISIONS.items()}, default=None,
+                                          return_dtype=pl.Int64)
+    hi = c.str.slice(0, 1).replace_strict({k: v[1] for k, v in SECTION_DIVISIONS.items()}, default=None,
+                                          return_dtype=pl.Int64)
+    div = c.str.slice(1, 2).cast(pl.Int64, strict=False)
+    ok = c.str.contains(_PATTERN.pattern) & (div >= lo) & (div <= hi)
+    return pl.when(c.is_null()).then(None).otherwise(ok.fill_null(False)).alias(col)
