@@ -234,19 +234,25 @@ class DataService:
             return self._evals[ck]
 
     def offers(self, uscc: str, model: Any | None = None, key: str = "") -> list[dict[str, Any]] | None:
-        """Every product for the enterprise, best first (eligible, then rate, then limit)."""
+        """Every product for the enterprise, best first (eligible, then rate, then limit), with its names."""
         matching = optional_module("innocredit.lending.matching")
         if matching is None or not self.has(uscc):
             return None
         table = self.enriched(model, key)
         assert table is not None
         # rows are independent in matching: match the one enterprise (its enrichment saw the population)
-        one = table.filter(pl.col("uscc") == uscc)
-        found = matching.match(one).sort("rank")
-        grade = one["pd_grade"][0] if "pd_grade" in one.columns else None
-        names = self.product_names()
-        return [{**r, "pd_grade": grade, "name_zh": names.get(r["product_id"], (r["product_id"],) * 2)[0],
-                 "name_en": names.get(r["product_id"], (r["product_id"],) * 2)[1]} for r in found.to_dicts()]
+        found = matching.match_one(table, uscc, self.products())
+        grade = table.filter(pl.col("uscc") == uscc)["pd_grade"][0] if "pd_grade" in table.columns else None
+        return [{**r, "pd_grade": grade, "name_zh": r["product_name_zh"], "name_en": r["product_name_en"]}
+                for r in found]
+
+    def products(self) -> list[Any]:
+        """The product catalogue, read and validated once per data load (not on every offers request)."""
+        schema = optional_module("innocredit.lending.schema")
+        with self._lock:
+            if "__products__" not in self._evals:
+                self._evals["__products__"] = schema.load_products() if schema is not None else []
+            return self._evals["__products__"]
 
     def risk(self, uscc: str, model: Any, lang: str) -> dict[str, Any] | None:
         """PD, grade and reason codes (texts in ``lang``) of one enterprise under the given model."""
@@ -260,12 +266,6 @@ class DataService:
         return {"pd": row.get("pd"), "pd_grade": row.get("pd_grade"), "score_points": row.get("score_points"),
                 "reason_codes": codes, "reasons": [f"{c} · {t}" for c, t in zip(codes, texts)],
                 "model": f"{row.get('model_id')} v{row.get('model_version')}"}
-
-    def product_names(self) -> dict[str, tuple[str, str]]:
-        schema = optional_module("innocredit.lending.schema")
-        if schema is None:
-            return {}
-        return {p.id: (p.name_zh, p.name_en) for p in schema.load_products()}
 
     # ---- IP ------------------------------------------------------------------------------------------------
     def patents(self) -> pl.DataFrame | None:

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from innocredit.lending.schema import load_products
 from innocredit.storage import lending as store
 from innocredit.web import lending_access as la
 from innocredit.web import risk_access
@@ -183,10 +182,11 @@ def _actor(p: Principal) -> str:
 
 
 @router.get("/products", response_model=Page[ProductOut])
-def products(page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*READ_ALL))) -> dict:
+def products(request: Request, page: PageParams = Depends(page_params),
+             principal: Principal = Depends(require_roles(*READ_ALL))) -> dict:
     items = [ProductOut(id=p.id, version=str(p.version), name_zh=p.name_zh, name_en=p.name_en, kind=p.kind,
                         enhancement=p.enhancement, min_months=p.min_months, max_months=p.max_months)
-             for p in load_products()]
+             for p in request.app.state.data.products()]
     return paginate(items, page)
 
 
