@@ -114,3 +114,12 @@ def test_match_enriched_end_to_end(tmp_path):
     assert any(m["eligible"] for m in matches)
     bad = runner.invoke(app, ["match", "--input", str(feats), "--risk-model", str(tmp_path / "nope")])
     assert bad.exit_code == 2 and "cannot load risk model" in " ".join(bad.stderr.split())
+
+
+def test_loan_verbs_refuse_an_unreachable_database_clearly(tmp_path):
+    """A database that cannot be opened is a usage error naming the URL and the reason, not a traceback."""
+    bad = f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}"
+    res = runner.invoke(app, ["loans", "list", "--bank", "bank-hz-01", "--db", bad])
+    assert res.exit_code == 2, res.output
+    assert "cannot open database" in res.output and "no-such-dir" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
