@@ -104,6 +104,8 @@ def main() -> int:
         for row in json.loads(out_file.read_text()):
             rows.append({"area": area, **row})
     info = machine()
+    for r in rows:  # every row states the machine it was measured on
+        r["machine"] = f"{info['cores']} cores, {info['memory_gb']} GB"
     header = ["area", "work", "size", "ours_s", "peer", "peer_s", "ratio", "ours_peak_mb", "peer_peak_mb", "target", "met"]
     print(f"\nmachine: {info['cores']} cores, {info['memory_gb']} GB, Python {info['python']}")
     widths = [max(len(h), *(len(fmt(r.get(h))) for r in rows)) if rows else len(h) for h in header]
