@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
+from innocredit.risk.logistic import fit_logistic
+
 CALIBRATIONS = ("platt", "isotonic")
 SAMPLE = 300_000  # evenly spaced rows used to fit the calibration on large data
 
@@ -24,8 +26,6 @@ class Calibrator:
             rows = np.linspace(0, logit.size - 1, SAMPLE).astype(np.int64)
             logit, y = logit[rows], y[rows]
         if self.method == "platt":
-            from innocredit.risk.scorecard import fit_logistic
-
             coef, self.b_ = fit_logistic(logit.reshape(-1, 1), np.asarray(y, dtype=float), C=1e6)
             self.a_ = float(coef[0])
         else:
