@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import polars as pl
 
 from innocredit.coordination.calendar import WorkCalendar, default_calendar
 from innocredit.coordination.policy import TEXT, read_policy
+from innocredit.core.money import money
 
 ANSWER_KINDS = ("accepted", "declined", "credit_granted", "disbursed")
 STATUSES = ("pushed", *ANSWER_KINDS)
@@ -76,8 +77,8 @@ def default_flow_policy() -> FlowPolicy:
 
 
 def fen(value: Any) -> Decimal:
-    """Money as Decimal rounded to the fen."""
-    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """Money as Decimal rounded half-up to the fen (``innocredit.core.money.money``)."""
+    return money(value)
 
 
 @dataclass(frozen=True)

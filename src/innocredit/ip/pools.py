@@ -11,16 +11,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
-FEN = Decimal("0.01")
+from innocredit.core.money import FEN, as_decimal, money, split
+
+__all__ = ["FEN", "Absorption", "PoolValuation", "absorb_default", "fen", "hhi", "split_pro_rata", "value_pool"]
 
 
 def fen(x: float | Decimal) -> Decimal:
-    return Decimal(str(x)).quantize(FEN, rounding=ROUND_HALF_UP)
+    """Yuan rounded half-up to the fen (``innocredit.core.money.money``)."""
+    return money(x)
 
 
 def hhi(values: pl.Series) -> float:
@@ -78,17 +81,14 @@ class Absorption:
 
 
 def split_pro_rata(total: Decimal, weights: dict[str, float]) -> dict[str, Decimal]:
-    """Split ``total`` (in fen) by weights; largest remainder so the parts add up to ``total`` exactly."""
+    """Split ``total`` (in fen) by weights; largest remainder so the parts add up to ``total`` exactly
+    (``innocredit.core.money.split``; ties go to the alphabetically first key)."""
     wsum = sum(weights.values())
     if wsum <= 0 or total <= 0:
         return dict.fromkeys(weights, Decimal("0.00"))
-    cents = int((total / FEN).to_integral_value())
-    raw = {k: Decimal(cents) * Decimal(str(w)) / Decimal(str(wsum)) for k, w in weights.items()}
-    floor = {k: int(v.to_integral_value(rounding=ROUND_DOWN)) for k, v in raw.items()}
-    left = cents - sum(floor.values())
-    for k in sorted(raw, key=lambda k: (-(raw[k] - floor[k]), k))[:left]:
-        floor[k] += 1
-    return {k: Decimal(v) * FEN for k, v in floor.items()}
+    keys = sorted(weights)
+    parts = dict(zip(keys, split(total, [weights[k] for k in keys])))
+    return {k: parts[k] for k in weights}
 
 
 def absorb_default(pool: PoolValuation, defaulter: str, loss: Decimal | float, agreement: dict[str, Any],
@@ -104,19 +104,20 @@ def absorb_default(pool: PoolValuation, defaulter: str, loss: Decimal | float, a
             break
         kind, name = step["step"], step["name"]
         if kind == "defaulter_patents":
-            amount = min(remaining, fen(members[defaulter]["contributed_value"] * float(step["recovery_rate"])))
+            amount = min(remaining, fen(as_decimal(members[defaulter]["contributed_value"])
+                                        * as_decimal(step["recovery_rate"])))
             out.append(Absorption(kind, defaulter, amount, name))
         elif kind == "reserve_fund":
             fund = fen(reserve_balance if reserve_balance is not None else step["amount"])
             out.append(Absorption(kind, "reserve_fund", min(remaining, fund), name))
         elif kind == "members_pro_rata":
             others = {k: float(m["contributed_value"]) for k, m in members.items() if k != defaulter}
-            cap_share = float(step.get("cap_share_of_contribution", 1.0))
-            capacity = sum((fen(v * cap_share) for v in others.values()), Decimal("0.00"))
+            cap_share = as_decimal(step.get("cap_share_of_contribution", 1))
+            capacity = sum((fen(as_decimal(v) * cap_share) for v in others.values()), Decimal("0.00"))
             parts = split_pro_rata(min(remaining, capacity), others)
             out += [Absorption(kind, k, a, name) for k, a in parts.items()]
         elif kind == "guarantor":
-            out.append(Absorption(kind, "guarantor", fen(remaining * Decimal(str(step["share"]))), name))
+            out.append(Absorption(kind, "guarantor", fen(remaining * as_decimal(step["share"])), name))
         else:  # bank
             out.append(Absorption(kind, "bank", remaining, name))
         remaining = fen(loss) - sum((a.amount for a in out), Decimal("0.00"))

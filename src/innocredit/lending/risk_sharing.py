@@ -13,11 +13,12 @@ largest remainders, ties in scheme order).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from innocredit.core.money import FEN, money, money_down, split
 from innocredit.lending.schema import Scheme
 
-FEN = Decimal("0.01")
+__all__ = ["FEN", "Allocation", "allocate_loss", "guarantee_fees", "money", "split_exact"]
 
 
 @dataclass(frozen=True)
@@ -32,26 +33,10 @@ class Allocation:
         return asdict(self)
 
 
-def money(x: Decimal | int | str | float) -> Decimal:
-    """A yuan amount as ``Decimal`` rounded to the fen (floats go through ``str`` to avoid binary noise)."""
-    d = x if isinstance(x, Decimal) else Decimal(str(x))
-    return d.quantize(FEN, rounding=ROUND_HALF_UP)
-
-
 def split_exact(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """Split ``total`` (to the fen) by ``weights`` so that the parts add up exactly to ``total``."""
-    total = money(total)
-    wsum = sum(weights, Decimal(0))
-    if wsum <= 0:
-        raise ValueError("weights must add up to more than zero")
-    fen_total = int(total / FEN)
-    raw = [Decimal(fen_total) * w / wsum for w in weights]
-    floors = [int(r.to_integral_value(rounding=ROUND_DOWN)) for r in raw]
-    leftover = fen_total - sum(floors)
-    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - floors[i]), i))
-    for i in order[:leftover]:
-        floors[i] += 1
-    return [Decimal(f) * FEN for f in floors]
+    """Split ``total`` (to the fen) by ``weights`` so that the parts add up exactly to ``total``
+    (``innocredit.core.money.split``)."""
+    return split(total, weights)
 
 
 def allocate_loss(scheme: Scheme | None, loss: Decimal | int | str, *, pool: Scheme | None = None,
@@ -72,7 +57,7 @@ def allocate_loss(scheme: Scheme | None, loss: Decimal | int | str, *, pool: Sch
     lender_i = next(i for i, p in enumerate(parts) if p.role == "lender")
     exposure = parts[lender_i].amount
     rate = pool.rate_first_or_unsecured if (first_loan or unsecured) else pool.rate
-    paid = min(money(loss * rate), money(exposure * pool.cap_share_of_exposure)).quantize(FEN, rounding=ROUND_DOWN)
+    paid = money_down(min(money(loss * rate), money(exposure * pool.cap_share_of_exposure)))
     lender = parts[lender_i]
     parts[lender_i] = Allocation(lender.party_id, lender.role, lender.name_zh, lender.name_en, exposure - paid)
     parts.append(Allocation(pool.pool_id, "pool", pool.pool_name_zh, pool.pool_name_en, paid))

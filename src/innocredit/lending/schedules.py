@@ -16,9 +16,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import asdict, dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-FEN = Decimal("0.01")
+from innocredit.core.money import FEN, as_decimal, money, money_down
+
+__all__ = ["DAY_COUNTS", "FEN", "METHODS", "Instalment", "add_months", "build_schedule", "level_payment",
+           "totals"]
 METHODS = ("equal_instalment", "equal_principal", "interest_only")
 DAY_COUNTS = ("30/360", "ACT/360", "ACT/365")
 
@@ -51,9 +54,9 @@ def level_payment(principal: Decimal, annual_rate: Decimal, n: int) -> Decimal:
         raise ValueError("the number of instalments must be positive")
     i = annual_rate / Decimal(12)
     if i == 0:
-        return (principal / n).quantize(FEN, rounding=ROUND_HALF_UP)
+        return money(principal / n)
     f = (1 + i) ** n
-    return (principal * i * f / (f - 1)).quantize(FEN, rounding=ROUND_HALF_UP)
+    return money(principal * i * f / (f - 1))
 
 
 def _interest(balance: Decimal, rate: Decimal, days: int, day_count: str) -> Decimal:
@@ -62,15 +65,15 @@ def _interest(balance: Decimal, rate: Decimal, days: int, day_count: str) -> Dec
     else:
         basis = Decimal(360 if day_count == "ACT/360" else 365)
         raw = balance * rate * Decimal(days) / basis
-    return raw.quantize(FEN, rounding=ROUND_HALF_UP)
+    return money(raw)
 
 
 def build_schedule(principal: Decimal | int | str, annual_rate: Decimal | str | float, term_months: int,
                    method: str = "equal_instalment", start: dt.date | None = None, *, grace_months: int = 0,
                    day_count: str = "30/360") -> list[Instalment]:
     """Monthly instalments from ``start`` (the disbursement date); the first is due one month later."""
-    principal = Decimal(str(principal)).quantize(FEN, rounding=ROUND_HALF_UP)
-    rate = Decimal(str(annual_rate))
+    principal = money(principal)
+    rate = as_decimal(annual_rate)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if day_count not in DAY_COUNTS:
@@ -86,7 +89,7 @@ def build_schedule(principal: Decimal | int | str, annual_rate: Decimal | str | 
     start = start or dt.date.today()
     n_amort = term_months - grace_months
     payment = level_payment(principal, rate, n_amort) if method == "equal_instalment" else Decimal(0)
-    flat_principal = (principal / n_amort).quantize(FEN, rounding=ROUND_DOWN)
+    flat_principal = money_down(principal / n_amort)
     balance = principal
     prev = start
     out: list[Instalment] = []
