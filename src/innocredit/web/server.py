@@ -52,14 +52,4 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The ``INNOCREDIT_*`` variables that make ``Settings.from_env()`` in a worker equal ``settings``."""
-    env = {"INNOCREDIT_DATABASE_URL": settings.database_url, "INNOCREDIT_SECRET_KEY": settings.secret_key,
-           "INNOCREDIT_LOG_LEVEL": settings.log_level,
-           "INNOCREDIT_MIGRATE_ON_START": str(settings.migrate_on_start).lower(),
-           "INNOCREDIT_COOKIE_SECURE": str(settings.cookie_secure).lower()}
-    if settings.lpr is not None:
-        env["INNOCREDIT_LPR"] = str(settings.lpr)
-    if settings.sla_days is not None:
-        env["INNOCREDIT_SLA_DAYS"] = str(settings.sla_days)
-    if settings.features_path:
-        env["INNOCREDIT_FEATURES_PATH"] = settings.features_path
-    return env
+    return settings.env()
