@@ -47,7 +47,16 @@ def test_division_by_zero_is_undefined_not_missing():
     assert df.select(compile_expr(g, pl.col)).to_series().to_list() == [False, None]
 
 
-@pytest.mark.parametrize("text", ["__import__('os')", "a.b", "a[0]", "lambda: 1", "(x for x in a)", "f(a)", "a if b else c"])
+@pytest.mark.parametrize("text", ["__import__('os')", "a.b", "a[0]", "lambda: 1", "(x for x in a)", "f(a)", "a[0] if b else c"])
 def test_unsafe_syntax_refused(text):
     with pytest.raises(FormulaError):
         parse(text)
+
+
+def test_conditional_is_null_when_the_condition_is_unknown():
+    # 高新技术企业 growth: "第一年末销售收入为0的，按后两年计算"
+    f = parse("(c / b - 1) if a == 0 else ((b / a + c / b) / 2 - 1)")
+    df = pl.DataFrame({"a": [0.0, 20.0, None], "b": [20.0, 25.0, 25.0], "c": [30.0, 30.0, 30.0],
+                       "as_of": [None, None, None]})
+    got = df.select(compile_expr(f, pl.col)).to_series().to_list()
+    assert got[0] == pytest.approx(0.5) and got[1] == pytest.approx((25 / 20 + 30 / 25) / 2 - 1) and got[2] is None

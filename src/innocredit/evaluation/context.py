@@ -20,15 +20,69 @@ def as_of_expr(as_of: dt.date | None) -> pl.Expr:
     return pl.lit(as_of, dtype=pl.Date) if as_of is not None else pl.col("as_of")
 
 
+_INPUT_DTYPES = {"number": pl.Float64, "bool": pl.Boolean, "string": pl.String}
+_TRUE = ("true", "1", "yes", "t", "y")
+_FALSE = ("false", "0", "no", "f", "n")
+
+
+class InputError(ValueError):
+    """A value of a system's declared input column that cannot be read as its type: names column and row."""
+
+
+def _input_expr(name: str, kind: str, dtype: pl.DataType) -> pl.Expr:
+    """A declared non-spec input converted to its type (bad values become null; see :func:`check_inputs`)."""
+    c = pl.col(name)
+    if dtype == _INPUT_DTYPES[kind]:
+        return c
+    if kind == "bool":
+        if dtype == pl.String:
+            t = c.str.strip_chars().str.to_lowercase()
+            return pl.when(t.is_in(list(_TRUE))).then(True).when(t.is_in(list(_FALSE))).then(False)
+        return c.cast(pl.Boolean, strict=False)
+    if kind == "number":
+        return (c.str.strip_chars() if dtype == pl.String else c).cast(pl.Float64, strict=False)
+    return c.cast(pl.String)
+
+
+def check_inputs(system: System, features: pl.DataFrame) -> None:
+    """Raise :class:`InputError` naming the column, the row (1 = first data row) and the value when a declared
+    input (``inputs: [{name, type}]`` in the system file) holds a value that is not of its type or choices."""
+    for name, kind in system.input_types.items():
+        if name not in features.columns:
+            continue
+        raw = features[name]
+        conv = features.select(_input_expr(name, kind, raw.dtype).alias("v"))["v"]
+        bad = raw.is_not_null() & conv.is_null()
+        if raw.dtype == pl.String:
+            bad = bad & (raw.str.strip_chars() != "")
+        choices = system.input_choices.get(name)
+        if choices:
+            bad = bad | (conv.is_not_null() & ~conv.cast(pl.String).is_in(list(choices)))
+        idx = bad.arg_true()
+        if idx.len():
+            i = int(idx[0])
+            want = f"one of {', '.join(choices)}" if choices else f"a {kind}"
+            raise InputError(f"column {name!r}, row {i + 1}: value {raw[i]!r} is not {want} "
+                             f"(system {system.id} input)")
+
+
 def prepare(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date | None) -> pl.LazyFrame:
-    """Add absent input columns as nulls (unknown) and the evaluation date column."""
+    """Add absent input columns as nulls (unknown), convert declared inputs to their types, add the date."""
     lf = features.lazy()
-    cols = lf.collect_schema().names()
+    schema = lf.collect_schema()
+    cols = schema.names()
     need = set(system.feature_inputs) | {"uscc", "as_of", "registered_on", "industry_code", "region_code",
                                          "revenue", "revenue_prev"}
-    add = [pl.lit(None, dtype=BY_NAME[c].dtype if c in BY_NAME else pl.Float64).alias(c)
-           for c in sorted(need) if c not in cols]
-    return lf.with_columns(*add).with_columns(as_of_expr(as_of).alias(AS_OF))
+
+    def dtype(c: str) -> pl.DataType:
+        if c in BY_NAME:
+            return BY_NAME[c].dtype
+        return _INPUT_DTYPES[system.input_types.get(c, "number")]
+
+    add = [pl.lit(None, dtype=dtype(c)).alias(c) for c in sorted(need) if c not in cols]
+    conv = [_input_expr(c, k, schema[c]).alias(c) for c, k in system.input_types.items()
+            if c in cols and c not in BY_NAME]
+    return lf.with_columns(*add, *conv).with_columns(as_of_expr(as_of).alias(AS_OF))
 
 
 def resolver(extra: dict[str, pl.Expr] | None = None) -> Callable[[str], pl.Expr]:

@@ -20,9 +20,17 @@ from collections.abc import Callable
 
 import polars as pl
 
-from innocredit.evaluation.context import STAGE, compile_formula, inputs_missing, prepare, resolver, value_expr
+from innocredit.evaluation.context import (
+    STAGE,
+    check_inputs,
+    compile_formula,
+    inputs_missing,
+    prepare,
+    resolver,
+    value_expr,
+)
 from innocredit.evaluation.formula import compile_node, exact_ratio_compare
-from innocredit.evaluation.system import Alternative, Indicator, System
+from innocredit.evaluation.system import Alternative, Group, Indicator, System
 from innocredit.evaluation.track import level_keys, level_percentile, track_statistics
 
 Get = Callable[[str], pl.Expr]
@@ -56,23 +64,29 @@ def _band_conditions(alt: Alternative, get: Get) -> list[pl.Expr]:
     return conds
 
 
-def _alt_points(ind: Indicator, alt: Alternative, get: Get) -> tuple[pl.Expr, pl.Expr | None]:
-    """(points, band index) of one alternative, before the missing-input check."""
+def _alt_points(ind: Indicator, alt: Alternative, get: Get) -> tuple[pl.Expr, pl.Expr | None, pl.Expr]:
+    """(points, band index, lowest points of the band's range) of one alternative, before the missing-input
+    check. Without a range the lowest points are the points."""
     sc = alt.scoring
     v = pl.col(f"val_{alt.id}")
     if sc.method in ("bands", "cases"):
         conds = _band_conditions(alt, get)
-        pts_list = [b.points for b in sc.bands] if sc.method == "bands" else [c.points for c in sc.cases]
+        items = sc.bands if sc.method == "bands" else sc.cases
         pts: pl.Expr = pl.lit(sc.otherwise)
+        low: pl.Expr = pl.lit(sc.otherwise)
         idx: pl.Expr = pl.lit(None, dtype=pl.Int32)
         for i in reversed(range(len(conds))):
-            pts = pl.when(conds[i]).then(pl.lit(pts_list[i])).otherwise(pts)
+            it = items[i]
+            pts = pl.when(conds[i]).then(pl.lit(it.points)).otherwise(pts)
+            low = pl.when(conds[i]).then(pl.lit(it.low if it.low is not None else it.points)).otherwise(low)
             idx = pl.when(conds[i]).then(pl.lit(i, dtype=pl.Int32)).otherwise(idx)
-        return pts.cast(pl.Float64), idx
+        return pts.cast(pl.Float64), idx, low.cast(pl.Float64)
     if sc.method == "reference":
         assert sc.reference is not None
-        return ((v / sc.reference).clip(0.0, 1.0) * ind.max_points).fill_null(0.0), None
-    return (pl.col(f"tpct_{ind.id}") * ind.max_points).fill_null(0.0), None
+        pts = ((v / sc.reference).clip(0.0, 1.0) * ind.max_points).fill_null(0.0)
+        return pts, None, pts
+    pts = (pl.col(f"tpct_{ind.id}") * ind.max_points).fill_null(0.0)
+    return pts, None, pts
 
 
 def _weight_expr(weight: float | dict[str, float]) -> pl.Expr:
@@ -132,6 +146,8 @@ def evaluate(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.da
     ``total_percentile``: also rank the total score within the cohort (a cross-row step; turn it off when
     scoring a partition that does not hold whole cohorts).
     """
+    if isinstance(features, pl.DataFrame):
+        check_inputs(system, features)
     lf, lists, order = _plan(system, features, as_of, track_stats, detail, total_percentile)
     return lists.expand(lf.collect(), order)
 
@@ -164,19 +180,22 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
     lf = lf.with_columns(vals)
 
     # points per indicator
-    pt_exprs, band_exprs, ind_val_exprs = [], [], []
+    ranges = system.has_ranges
+    pt_exprs, band_exprs, ind_val_exprs, low_exprs = [], [], [], []
     for ind in system.indicators:
-        alt_pts, alt_idx = [], []
+        alt_pts, alt_idx, alt_low = [], [], []
         for alt in ind.alternatives:
-            pts, idx = _alt_points(ind, alt, get)
+            pts, idx, low = _alt_points(ind, alt, get)
             miss = inputs_missing(alt.value.names if alt.value else frozenset(), system)
             case_miss = inputs_missing(frozenset().union(*[c.when.names for c in alt.scoring.cases]), system) \
                 if alt.scoring.cases else None
             m = miss if case_miss is None else (case_miss if miss is None else miss | case_miss)
             if m is not None:
                 pts = pl.when(m).then(None).otherwise(pts)
+                low = pl.when(m).then(None).otherwise(low)
             alt_pts.append(pts)
             alt_idx.append(idx)
+            alt_low.append(low)
         if ind.best_of:
             pt = pl.max_horizontal(alt_pts)
             if detail:
@@ -196,20 +215,52 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
             if detail and alt_idx[0] is not None:
                 band_exprs.append(alt_idx[0].alias(f"band_{ind.id}"))
         pt_exprs.append(pt.cast(pl.Float64).alias(f"pt_{ind.id}"))
-    lf = lf.with_columns(*pt_exprs, *(band_exprs if detail else []))
+        if ranges:
+            lo = pl.max_horizontal(alt_low) if ind.best_of else alt_low[0]
+            low_exprs.append(lo.cast(pl.Float64).alias(f"ptl_{ind.id}"))
+    lf = lf.with_columns(*pt_exprs, *low_exprs, *(band_exprs if detail else []))
     if detail and ind_val_exprs:
         lf = lf.with_columns(ind_val_exprs)
 
     # groups
-    grp_exprs = []
+    def group_expr(g: Group, parts: list[pl.Expr], top: float) -> pl.Expr:
+        raw = pl.sum_horizontal(parts) if parts else pl.lit(0.0)
+        if g.cap is not None:
+            raw = raw.clip(upper_bound=float(g.cap))
+        if g.weight is not None:
+            raw = raw / (min(top, g.cap) if g.cap is not None else top or 1.0) * _weight_expr(g.weight)
+        return raw.cast(pl.Float64)
+
+    grp_exprs, range_exprs = [], []
     for g in system.groups:
         members = [i for i in system.indicators if i.group == g.id]
-        raw = pl.sum_horizontal([pl.col(f"pt_{i.id}").fill_null(0.0) for i in members]) if members else pl.lit(0.0)
-        if g.weight is not None:
-            top = sum(i.max_points for i in members) or 1.0
-            raw = raw / top * _weight_expr(g.weight)
-        grp_exprs.append(raw.cast(pl.Float64).alias(f"grp_{g.id}"))
+        parts = [j for j in system.judgement if j.group == g.id]
+        top = sum(i.max_points for i in members) + sum(j.max_points for j in parts) or 1.0
+        grp_exprs.append(group_expr(g, [pl.col(f"pt_{i.id}").fill_null(0.0) for i in members], top)
+                         .alias(f"grp_{g.id}"))
+        if ranges:
+            # reachable range: unknown points count 0 at the low end and full marks at the high end
+            grp_exprs.append(group_expr(g, [pl.col(f"ptl_{i.id}").fill_null(0.0) for i in members], top)
+                             .alias(f"grl_{g.id}"))
+            range_exprs += [
+                group_expr(g, [pl.col(f"ptl_{i.id}").fill_null(0.0) for i in members]
+                           + [pl.col(f"jlo_{j.id}") for j in parts], top).alias(f"glo_{g.id}"),
+                group_expr(g, [pl.col(f"pt_{i.id}").fill_null(i.max_points) for i in members]
+                           + [pl.col(f"jhi_{j.id}") for j in parts], top).alias(f"ghi_{g.id}"),
+            ]
+    if ranges:
+        jexprs = []
+        for j in system.judgement:
+            applies = compile_formula(j.when, get) if j.when is not None else pl.lit(True)
+            jexprs += [pl.when(applies.fill_null(False)).then(pl.lit(j.min_points)).otherwise(pl.lit(0.0))
+                       .cast(pl.Float64).alias(f"jlo_{j.id}"),
+                       pl.when(applies.fill_null(True)).then(pl.lit(j.max_points)).otherwise(pl.lit(0.0))
+                       .cast(pl.Float64).alias(f"jhi_{j.id}")]
+        if jexprs:
+            lf = lf.with_columns(jexprs)
     lf = lf.with_columns(grp_exprs)
+    if range_exprs:
+        lf = lf.with_columns(range_exprs)
 
     def rule_sum(rules: tuple) -> pl.Expr:  # type: ignore[type-arg]
         if not rules:
@@ -222,8 +273,14 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
         bonus = bonus.clip(upper_bound=float(system.bonus_cap))
     lf = lf.with_columns(bonus.cast(pl.Float64).alias("bonus"), rule_sum(system.deductions).cast(pl.Float64)
                          .alias("deduction"))
-    total = pl.sum_horizontal([pl.col(f"grp_{g.id}") for g in system.groups]) + pl.col("bonus") - pl.col("deduction")
-    lf = lf.with_columns(total.clip(0.0, system.max_score).alias("score"))
+    def total(prefix: str) -> pl.Expr:
+        return (pl.sum_horizontal([pl.col(f"{prefix}_{g.id}") for g in system.groups]) + pl.col("bonus")
+                - pl.col("deduction")).clip(0.0, system.max_score)
+
+    lf = lf.with_columns(total("grp").alias("score"))
+    if ranges:
+        lf = lf.with_columns(total("grl").alias("score_low"), total("glo").alias("total_low"),
+                             total("ghi").alias("total_high"))
 
     # conditions, vetoes, routes
     computed = {"score": pl.col("score"), "bonus": pl.col("bonus"), "deduction": pl.col("deduction"),
@@ -235,18 +292,37 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
     cond = [(r.id, compile_formula(r.when, get)) for r in system.conditions]
     veto = [(r.id, compile_formula(r.when, get)) for r in system.vetoes]
     direct = [(r.id, compile_formula(r.when, get).fill_null(False)) for r in system.direct_routes]
-    minima = [(f"{g.id}_minimum", pl.col(f"grp_{g.id}") < g.minimum) for g in system.groups if g.minimum is not None]
+    # a group minimum fails when even the group's highest reachable points are below it
+    minima = [(f"{g.id}_minimum", pl.col(f"{'ghi' if ranges else 'grp'}_{g.id}") < g.minimum)
+              for g in system.groups if g.minimum is not None]
     failed = lists.add("failed_conditions", [(i, e == False) for i, e in cond]  # noqa: E712
                        + [(i, e.fill_null(False)) for i, e in veto] + minima)
     basic_ok = pl.all_horizontal([e.fill_null(False) for _, e in cond]) if cond else pl.lit(True)
     vetoed = pl.any_horizontal([e.fill_null(False) for _, e in veto]) if veto else pl.lit(False)
     mins_ok = pl.all_horizontal([~e for _, e in minima]) if minima else pl.lit(True)
-    score_ok = compile_formula(system.qualification, resolver(computed)).fill_null(False) & mins_ok
+    if ranges:
+        # qualified only when even the lowest reachable total passes; "possible" when the highest does
+        def at(prefix: str, total_col: str) -> pl.Expr:
+            names = {**computed, "score": pl.col(total_col), **{f"grp_{g.id}": pl.col(f"{prefix}_{g.id}")
+                                                                 for g in system.groups}}
+            ok = compile_formula(system.qualification, resolver(names)).fill_null(False)
+            for g in system.groups:
+                if g.minimum is not None:
+                    ok = ok & (pl.col(f"{prefix}_{g.id}") >= g.minimum)
+            return ok
+        score_ok = at("glo", "total_low")
+        reach_ok = at("ghi", "total_high")
+    else:
+        score_ok = compile_formula(system.qualification, resolver(computed)).fill_null(False) & mins_ok
+        reach_ok = score_ok
+    no_fail = pl.all_horizontal([e.fill_null(True) for _, e in cond]) if cond else pl.lit(True)
     direct_any = pl.any_horizontal([e for _, e in direct]) if direct else pl.lit(False)
     lf = lf.with_columns(
         *failed,
         (basic_ok & ~vetoed).alias("__eligible"),
         score_ok.alias("__score_ok"),
+        reach_ok.alias("__reach_ok"),
+        (no_fail & ~vetoed).alias("__no_fail"),
         direct_any.alias("__direct"),
         *lists.add("direct_routes", direct),
     )
@@ -254,7 +330,16 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
     route = (pl.when(qualified & pl.col("__score_ok")).then(pl.lit("score"))
              .when(qualified).then(pl.lit("direct")).otherwise(pl.lit(None, dtype=pl.String)))
     lf = lf.with_columns(qualified.alias("qualified"), route.alias("route"))
-    flag_get = resolver({**computed, "qualified": pl.col("qualified")})
+    possible = ~pl.col("qualified") & pl.col("__no_fail") & (pl.col("__reach_ok") | pl.col("__direct"))
+    lf = lf.with_columns(possible.alias("__possible"))
+    if ranges:
+        lf = lf.with_columns(pl.when(pl.col("qualified")).then(pl.lit("qualified"))
+                             .when(pl.col("__possible")).then(pl.lit("possible"))
+                             .otherwise(pl.lit("not_qualified")).alias("state"))
+        computed |= {"score_low": pl.col("score_low"), "total_low": pl.col("total_low"),
+                     "total_high": pl.col("total_high")}
+    flag_get = resolver({**computed, "qualified": pl.col("qualified"), "possible": pl.col("__possible"),
+                         "eligible": pl.col("__eligible")})
     if system.flags:
         lf = lf.with_columns(compile_formula(r.when, flag_get).fill_null(False).alias(r.id) for r in system.flags)
 
@@ -272,6 +357,7 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
     out: list[str | pl.Expr] = [
         "uscc", pl.lit(system.id).alias("system"), pl.lit(system.version).alias("system_version"),
         pl.col("__as_of").alias("as_of"), pl.col(STAGE).alias("stage"), "score", "qualified", "route",
+        *(["state", "score_low", "total_low", "total_high"] if ranges else []),
         "direct_routes",
         *(f"pt_{i.id}" for i in system.indicators), *(f"grp_{g.id}" for g in system.groups), "bonus", "deduction",
         "failed_conditions", "missing", "missing_indicators", *(r.id for r in system.flags), *track_cols,
@@ -281,7 +367,8 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
         val_cols = [f"val_{i.id}" if i.best_of else f"val_{i.alternatives[0].id}" for i in system.indicators]
         out += [pl.col(c).alias(f"val_{i.id}") for c, i in zip(val_cols, system.indicators)
                 if c in lf.collect_schema().names()]
-        out += [c for c in lf.collect_schema().names() if c.startswith(("band_", "alt_"))]
+        out += [c for c in lf.collect_schema().names() if c.startswith(("band_", "alt_", "ptl_", "jlo_", "jhi_",
+                                                                         "glo_", "ghi_"))]
         out += [f"val_{a.id}" for i in system.indicators if i.best_of for a in i.alternatives
                 if f"val_{a.id}" in lf.collect_schema().names()]
     names = [o if isinstance(o, str) else o.meta.output_name() for o in out]

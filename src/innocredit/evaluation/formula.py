@@ -5,7 +5,8 @@ system defines (``score``, ``pt_<indicator>``, ``grp_<group>``, ``stage``, ``age
 
 * arithmetic ``+ - * /`` (division by zero gives null: an undefined ratio, not a missing input),
 * comparisons ``< <= > >= == !=`` and ``x in ("a", "b")``, ``and``, ``or``, ``not``,
-* functions ``min(a, b, ...)``, ``max(...)``, ``abs(x)``, ``coalesce(a, b, ...)``, ``years_since(date_column)``.
+* functions ``min(a, b, ...)``, ``max(...)``, ``abs(x)``, ``coalesce(a, b, ...)``, ``years_since(date_column)``,
+* ``a if condition else b`` (null when the condition is unknown).
 
 A comparison of a ratio with a decimal constant, ``tech_staff / employees >= 0.10``, is
 evaluated exactly by cross-multiplication with the constant as a fraction
@@ -58,7 +59,7 @@ _LITERALS = frozenset({"True", "False", "true", "false", "None"})
 _FUNCS = {"min", "max", "abs", "coalesce", "years_since"}
 _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Call, ast.Name, ast.Constant,
             ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or, ast.Eq,
-            ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Tuple, ast.List)
+            ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Tuple, ast.List, ast.IfExp)
 
 
 def parse(text: str | int | float | bool) -> Formula:
@@ -161,6 +162,9 @@ class _Compiler:
             return self._compare(node)
         if isinstance(node, ast.Call):
             return self._call(node)
+        if isinstance(node, ast.IfExp):
+            cond = self.visit(node.test)
+            return pl.when(cond).then(self.visit(node.body)).when(~cond).then(self.visit(node.orelse))
         raise FormulaError(f"formula {self.text!r}: {type(node).__name__} is not allowed")
 
     def _compare(self, node: ast.Compare) -> pl.Expr:

@@ -9,14 +9,16 @@ _TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": Fal
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _FORMULA = {"type": ["string", "number", "boolean"]}
 _NUM = {"type": "number"}
+# points: a number, or [lowest, highest] when the policy gives a range (高新技术企业: "A. 7-8分")
+_POINTS = {"oneOf": [_NUM, {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2}]}
 _RULE = {"type": "object", "required": ["id", "name", "when"], "additionalProperties": False,
          "properties": {"id": _ID, "name": _TEXT, "when": _FORMULA, "points": _NUM}}
 _BAND = {"type": "object", "required": ["points"], "additionalProperties": False,
          "properties": {"min": {"type": ["number", "string"]}, "above": {"type": ["number", "string"]},
-                        "points": _NUM, "label": _TEXT},
+                        "points": _POINTS, "label": _TEXT},
          "oneOf": [{"required": ["min"]}, {"required": ["above"]}]}
 _CASE = {"type": "object", "required": ["when", "points"], "additionalProperties": False,
-         "properties": {"when": _FORMULA, "points": _NUM, "label": _TEXT}}
+         "properties": {"when": _FORMULA, "points": _POINTS, "label": _TEXT}}
 _SCORING = {
     "type": "object", "required": ["method"],
     "oneOf": [
@@ -46,9 +48,23 @@ _INDICATOR = {
 }
 _WEIGHT = {"oneOf": [_NUM, {"type": "object", "additionalProperties": _NUM, "minProperties": 1}]}
 _GROUP = {"type": "object", "required": ["id", "name"], "additionalProperties": False,
-          "properties": {"id": _ID, "name": _TEXT, "weight": _WEIGHT, "minimum": _NUM}}
+          "properties": {"id": _ID, "name": _TEXT, "weight": _WEIGHT, "minimum": _NUM,
+                         "cap": {"type": "number", "exclusiveMinimum": 0}}}
+# a part of the evaluation that needs expert judgement: it adds [min_points, max_points] to the reachable range
+_JUDGEMENT = {"type": "object", "required": ["id", "name", "group", "max_points"], "additionalProperties": False,
+              "properties": {"id": _ID, "name": _TEXT, "group": _ID, "max_points": {"type": "number", "minimum": 0},
+                             "min_points": {"type": "number", "minimum": 0}, "when": _FORMULA,
+                             "note": {"type": "string"}}}
+# an input column that is not in the feature-table spec, with its type (values are converted when evaluated)
+_INPUT = {"oneOf": [{"type": "string"},
+                    {"type": "object", "required": ["name", "type"], "additionalProperties": False,
+                     "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                                    "type": {"enum": ["number", "bool", "string"]},
+                                    "choices": {"type": "array", "items": {"type": "string"}},
+                                    "description": {"type": "string"}}}]}
 _LEVER = {"type": "object", "required": ["field", "name"], "additionalProperties": False,
           "properties": {"field": {"type": "string"}, "name": _TEXT, "step": {"type": "number", "exclusiveMinimum": 0},
+                         "cost": {"type": "number", "minimum": 0}, "cost_unit": _TEXT,
                          "max_steps": {"type": "integer", "minimum": 1}, "relative": {"type": "boolean"},
                          "also": {"type": "array", "items": {"type": "string"}}}}
 _LEVEL = {"type": "object", "required": ["id", "keys", "name"], "additionalProperties": False,
@@ -69,12 +85,15 @@ SYSTEM_SCHEMA: dict[str, Any] = {
                    "properties": {"zh": {"type": "string"}, "en": {"type": "string"}, "url": {"type": "string"}}},
         "description": {"type": "string"},
         "max_score": {"type": "number", "exclusiveMinimum": 0},
-        "inputs": {"type": "array", "items": {"type": "string"}},
+        "extends": {"type": "string"},
+        "scoring_mode": {"enum": ["relative", "absolute", "mixed"]},
+        "inputs": {"type": "array", "items": _INPUT},
         "stages": {"type": "object", "required": ["default", "rules"], "additionalProperties": False,
                    "properties": {"default": _ID, "rules": {"type": "array", "items": _RULE}}},
         "conditions": {"type": "array", "items": _RULE},
         "indicators": {"type": "array", "minItems": 1, "items": _INDICATOR},
         "groups": {"type": "array", "minItems": 1, "items": _GROUP},
+        "judgement": {"type": "array", "items": _JUDGEMENT},
         "bonuses": {"type": "array", "items": {**_RULE, "required": ["id", "name", "when", "points"]}},
         "bonus_cap": _NUM,
         "deductions": {"type": "array", "items": {**_RULE, "required": ["id", "name", "when", "points"]}},

@@ -36,8 +36,9 @@ class SystemError_(ValueError):  # noqa: N801 - trailing underscore keeps the bu
 class Band:
     lower: float | str  # as written in the file; compared exactly as a decimal fraction
     exclusive: bool
-    points: float
+    points: float  # the highest points of the band (the only points when the policy gives no range)
     label: dict[str, str] | None = None
+    low: float | None = None  # the lowest points when the policy gives a range ("7-8分")
 
     @property
     def fraction(self) -> Fraction:
@@ -49,6 +50,7 @@ class Case:
     when: Formula
     points: float
     label: dict[str, str] | None = None
+    low: float | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class Scoring:
     cases: tuple[Case, ...] = ()
     otherwise: float = 0.0
     reference: float | None = None
+
+    @property
+    def has_range(self) -> bool:
+        return any(b.low is not None for b in self.bands) or any(c.low is not None for c in self.cases)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,21 @@ class Group:
     name: dict[str, str]
     weight: float | dict[str, float] | None = None
     minimum: float | None = None
+    cap: float | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A part of the evaluation that needs expert judgement (e.g. 高新技术企业 研发组织管理水平, 0-20):
+    it adds ``[min_points, max_points]`` to the reachable range when ``when`` holds (unknown: 0 to max)."""
+
+    id: str
+    name: dict[str, str]
+    group: str
+    max_points: float
+    min_points: float = 0.0
+    when: Formula | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,8 @@ class Lever:
     max_steps: int = 200
     relative: bool = False
     also: tuple[str, ...] = ()
+    cost: float | None = None  # per step, or per unit of the field for a relative lever (default 1 a unit)
+    cost_unit: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +176,10 @@ class System:
     track_min_size: int = 30
     levers: tuple[Lever, ...] = ()
     inputs: tuple[str, ...] = ()
+    input_types: dict[str, str] = field(default_factory=dict)
+    input_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    judgement: tuple[Judgement, ...] = ()
+    scoring_mode: str = "mixed"
     description: str = ""
     file: str = ""
     sha256: str = ""
@@ -173,6 +200,12 @@ class System:
                                                                   for a in i.alternatives))
 
     @property
+    def has_ranges(self) -> bool:
+        """Points given as ranges or parts needing expert judgement: the result carries the lowest and highest
+        reachable totals and a state (qualified / possible / not_qualified)."""
+        return bool(self.judgement) or any(a.scoring.has_range for i in self.indicators for a in i.alternatives)
+
+    @property
     def uses_stages(self) -> bool:
         return bool(self.stages) or any(isinstance(g.weight, dict) for g in self.groups)
 
@@ -184,6 +217,9 @@ class System:
             names |= ind.inputs
         for r in (*self.conditions, *self.vetoes, *self.direct_routes, *self.bonuses, *self.deductions, *self.stages):
             names |= r.when.names
+        for j in self.judgement:
+            if j.when is not None:
+                names |= j.when.names
         known = set(FEATURE_COLUMNS) | set(self.inputs)
         return frozenset(n for n in names if n in known and n != "as_of")
 
@@ -213,7 +249,53 @@ def load_system(id_or_path: str | Path) -> System:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SystemError_(str(p), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if isinstance(data, dict) and "extends" in data:
+        data = _extend(data, p)
+        text = json.dumps(data, sort_keys=True, default=str)
     return system_from_dict(data, str(p), hashlib.sha256(text.encode()).hexdigest())
+
+
+# keys whose value an extension replaces whole instead of merging into
+_REPLACE = frozenset({"scoring", "best_of", "weight", "when", "value", "rule", "keys", "cases", "bands"})
+
+
+def _extend(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A local extension: ``extends: <system id or file>`` and the keys to change. Dicts merge key by key, lists
+    of objects with an ``id`` merge item by item (a new id is appended, ``remove: true`` deletes one), anything
+    else replaces the base's value."""
+    ref = str(data["extends"])
+    base_path = path.parent / ref if ref.endswith((".yaml", ".yml")) else SYSTEMS_DIR / f"{ref}.yaml"
+    if not base_path.exists():
+        raise SystemError_(str(path), "extends", f"base system {ref!r} not found")
+    base = load_system(base_path).raw
+    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"}, str(path), "")
+    merged["extends"] = ref
+    return merged
+
+
+def _merge(base: Any, over: Any, file: str, where: str) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = v if (k in _REPLACE or k not in base) else _merge(base[k], v, file, f"{where}/{k}".lstrip("/"))
+        return out
+    if (isinstance(base, list) and isinstance(over, list) and all(isinstance(x, dict) and "id" in x for x in base)
+            and all(isinstance(x, dict) for x in over)):
+        out_list = [dict(x) for x in base]
+        for i, item in enumerate(over):
+            if "id" not in item:
+                raise SystemError_(file, f"{where}/{i}", "an item of an extended list needs an 'id'")
+            pos = next((j for j, x in enumerate(out_list) if x["id"] == item["id"]), None)
+            if item.get("remove"):
+                if pos is None:
+                    raise SystemError_(file, f"{where}/{i}", f"cannot remove {item['id']!r}: not in the base system")
+                out_list.pop(pos)
+            elif pos is None:
+                out_list.append(item)
+            else:
+                out_list[pos] = _merge(out_list[pos], item, file, f"{where}/{i}")
+        return out_list
+    return over
 
 
 def system_from_dict(data: Any, file: str = "<dict>", sha256: str | None = None) -> System:
@@ -256,7 +338,8 @@ def _message(err: jsonschema.ValidationError) -> str:
 class _Builder:
     def __init__(self, data: dict[str, Any], file: str, sha256: str) -> None:
         self.d, self.file, self.sha = data, file, sha256
-        self.known = set(FEATURE_COLUMNS) | set(data.get("inputs", [])) | set(DERIVED_NAMES)
+        self.inputs = [i if isinstance(i, str) else i["name"] for i in data.get("inputs", [])]
+        self.known = set(FEATURE_COLUMNS) | set(self.inputs) | set(DERIVED_NAMES)
 
     def fail(self, path: str, reason: str) -> SystemError_:
         return SystemError_(self.file, path, reason)
@@ -285,15 +368,27 @@ class _Builder:
                 if prev is not None and lower_f > prev:
                     raise self.fail(f"{path}/bands/{i}", "bands must be listed from the highest lower bound down")
                 prev = lower_f
-                bands.append(Band(lower, "above" in b, float(b["points"]), b.get("label")))
+                lo, hi = self.points(b["points"], f"{path}/bands/{i}/points")
+                bands.append(Band(lower, "above" in b, hi, b.get("label"), lo))
             return Scoring("bands", bands=tuple(bands), otherwise=float(s.get("else", 0)))
         if method == "cases":
-            cases = tuple(Case(self.formula(c["when"], f"{path}/cases/{i}/when"), float(c["points"]), c.get("label"))
+            cases = tuple(Case(self.formula(c["when"], f"{path}/cases/{i}/when"),
+                               self.points(c["points"], f"{path}/cases/{i}/points")[1], c.get("label"),
+                               self.points(c["points"], f"{path}/cases/{i}/points")[0])
                           for i, c in enumerate(s["cases"]))
             return Scoring("cases", cases=cases, otherwise=float(s.get("else", 0)))
         if method == "reference":
             return Scoring("reference", reference=float(s["reference"]))
         return Scoring("percentile")
+
+    def points(self, value: Any, path: str) -> tuple[float | None, float]:
+        """(lowest, highest) of a band's points: ``8`` -> (None, 8); ``[7, 8]`` -> (7, 8)."""
+        if isinstance(value, list):
+            lo, hi = float(value[0]), float(value[1])
+            if lo > hi:
+                raise self.fail(path, f"points range [{value[0]}, {value[1]}] runs from high to low")
+            return lo, hi
+        return None, float(value)
 
     def alternative(self, a: dict[str, Any], path: str, default_id: str, default_name: dict[str, str]) -> Alternative:
         scoring = self.scoring(a["scoring"], f"{path}/scoring")
@@ -316,7 +411,7 @@ class _Builder:
 
     def build(self) -> System:
         d = self.d
-        groups = tuple(Group(g["id"], g["name"], g.get("weight"), g.get("minimum")) for g in d["groups"])
+        groups = tuple(Group(g["id"], g["name"], g.get("weight"), g.get("minimum"), g.get("cap")) for g in d["groups"])
         group_ids = [g.id for g in groups]
         if len(set(group_ids)) != len(group_ids):
             raise self.fail("groups", "duplicate group id")
@@ -350,15 +445,30 @@ class _Builder:
                                     f"a band gives {top} points, more than max_points {ind['max_points']}")
             indicators.append(Indicator(ind["id"], ind["name"], ind["group"], float(ind["max_points"]), alts,
                                         ind.get("format", alts[0].format), bool(ind.get("track", False))))
+        judgement = []
+        for i, j in enumerate(d.get("judgement", [])):
+            if j["group"] not in group_ids:
+                raise self.fail(f"judgement/{i}/group", f"group {j['group']!r} is not declared in 'groups'")
+            if j["id"] in seen:
+                raise self.fail(f"judgement/{i}/id", f"duplicate id {j['id']!r}")
+            seen.add(j["id"])
+            if float(j.get("min_points", 0)) > float(j["max_points"]):
+                raise self.fail(f"judgement/{i}/min_points", "min_points is above max_points")
+            judgement.append(Judgement(j["id"], j["name"], j["group"], float(j["max_points"]),
+                                       float(j.get("min_points", 0)),
+                                       self.formula(j["when"], f"judgement/{i}/when") if "when" in j else None,
+                                       j.get("note", "")))
         ind_ids = [x.id for x in indicators]
-        computed = {"score", "bonus", "deduction", "total_points", *(f"pt_{x}" for x in ind_ids),
+        computed = {"score", "bonus", "deduction", "total_points", "score_low", "total_low", "total_high",
+                    "eligible", *(f"pt_{x}" for x in ind_ids),
                     *(f"grp_{g}" for g in group_ids), *(f"val_{x}" for x in ind_ids)}
         qual = d["qualification"]
         track = d.get("track")
         if any(a.scoring.method == "percentile" for x in indicators for a in x.alternatives) and not track:
             raise self.fail("track", "percentile scoring needs a 'track' section (cohort levels)")
         levers = tuple(Lever(lv["field"], lv["name"], float(lv.get("step", 1)), int(lv.get("max_steps", 200)),
-                             bool(lv.get("relative", False)), tuple(lv.get("also", ())))
+                             bool(lv.get("relative", False)), tuple(lv.get("also", ())),
+                             float(lv["cost"]) if "cost" in lv else None, lv.get("cost_unit"))
                        for lv in d.get("levers", []))
         for i, lv in enumerate(levers):
             for f in (lv.field, *lv.also):
@@ -372,10 +482,15 @@ class _Builder:
             conditions=self.rules("conditions"), vetoes=self.rules("vetoes"),
             direct_routes=self.rules("direct_routes"), bonuses=self.rules("bonuses"),
             deductions=self.rules("deductions"), bonus_cap=d.get("bonus_cap"),
-            flags=self.rules("flags", computed | {"qualified"}), stages=self.rules("stages"),
+            flags=self.rules("flags", computed | {"qualified", "possible"}), stages=self.rules("stages"),
             default_stage=d.get("stages", {}).get("default"),
             track_levels=tuple(TrackLevel(lv["id"], lv["name"], tuple(lv["keys"])) for lv in (track or {}).get("levels", [])),
             track_min_size=int((track or {}).get("min_size", 30)), levers=levers,
-            inputs=tuple(d.get("inputs", [])), description=d.get("description", ""),
+            inputs=tuple(self.inputs),
+            input_types={i["name"]: i["type"] for i in d.get("inputs", []) if isinstance(i, dict)},
+            input_choices={i["name"]: tuple(i["choices"]) for i in d.get("inputs", [])
+                           if isinstance(i, dict) and "choices" in i},
+            judgement=tuple(judgement), scoring_mode=d.get("scoring_mode", "mixed"),
+            description=d.get("description", ""),
             file=self.file, sha256=self.sha, raw=d,
         )
