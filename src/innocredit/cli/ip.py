@@ -218,8 +218,8 @@ def pledge_register(
     """Register a pledge; a patent with an active pledge is refused (exit status 2)."""
     from innocredit.ip.records import application_number_error
     from innocredit.profile.uscc import uscc_error
+    from innocredit.services.ip import PledgeError, register_pledge
     from innocredit.storage.base import unit_of_work
-    from innocredit.storage.ip import PledgeError, register_pledge
 
     _check_fmt(fmt)
     err = uscc_error(uscc) or application_number_error(patent_id)
@@ -241,9 +241,10 @@ def pledge_register(
     engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
-            p = register_pledge(s, patent_id, uscc, bank, day, _money(amount, "--amount"), loan_id,
-                                _money(value, "--value"), transfers, registration_no)
-            out = p.as_dict()
+            out = register_pledge(s, patent_id=patent_id, uscc=uscc, pledgee=bank, on=day,
+                                  secured_amount=_money(amount, "--amount"), loan_id=loan_id,
+                                  value=_money(value, "--value"), transfers=transfers,
+                                  registration_no=registration_no)
     except PledgeError as exc:
         fail(str(exc))
     finally:
@@ -259,8 +260,8 @@ def _show(obj: Any, fmt: str, line: str) -> None:
 
 
 def _close(action: str, registration_no: str, on: str | None, database: str | None, fmt: str) -> None:
+    from innocredit.services.ip import PledgeError, enforce_pledge, release_pledge
     from innocredit.storage.base import unit_of_work
-    from innocredit.storage.ip import PledgeError, enforce_pledge, release_pledge
 
     _check_fmt(fmt)
     day = _date(on, "--on")
@@ -268,7 +269,7 @@ def _close(action: str, registration_no: str, on: str | None, database: str | No
     try:
         with unit_of_work(engine) as s:
             fn = release_pledge if action == "release" else enforce_pledge
-            out = fn(s, registration_no, day).as_dict()
+            out = fn(s, registration_no, day)
     except PledgeError as exc:
         fail(str(exc))
     finally:
@@ -302,13 +303,14 @@ def pledge_enforce(
 def pledge_list(
     uscc: str | None = typer.Option(None, "--uscc"),
     status: str | None = typer.Option(None, "--status", help="active, released or enforced"),
-    bank: str | None = typer.Option(None, "--bank"),
+    bank: str | None = typer.Option(None, "--bank", help="pledgee (bank id)"),
+    loan_id: str | None = typer.Option(None, "--loan-id", help="only this loan's pledges"),
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
     fmt: str = typer.Option("table", "--format", help=FMT_HELP),
 ) -> None:
     """List pledges."""
+    from innocredit.services.ip import PLEDGE_STATUSES, list_pledges
     from innocredit.storage.base import unit_of_work
-    from innocredit.storage.ip import PLEDGE_STATUSES, list_pledges
 
     _check_fmt(fmt)
     if status is not None and status not in PLEDGE_STATUSES:
@@ -316,7 +318,7 @@ def pledge_list(
     engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
-            rows = [p.as_dict() for p in list_pledges(s, uscc, status, bank)]
+            rows = list_pledges(s, uscc=uscc, status=status, pledgee=bank, loan_id=loan_id)
     finally:
         engine.dispose()
     if fmt == "json":
@@ -324,8 +326,9 @@ def pledge_list(
         return
     t = Table("registration no", "patent", "pledgor", "pledgee", "amount", "status", "registered", "released")
     for r in rows:
-        t.add_row(r["registration_no"], r["patent_id"], r["uscc"], r["pledgee"], r["secured_amount"] or "-",
-                  r["status"], r["registered_on"], r["released_on"] or "-")
+        t.add_row(r["registration_no"], r["patent_id"], r["uscc"], r["pledgee"],
+                  "-" if r["secured_amount"] is None else f"{r['secured_amount']:,}", r["status"],
+                  r["registered_on"].isoformat(), r["released_on"].isoformat() if r["released_on"] else "-")
     Console().print(t)
 
 
@@ -338,9 +341,8 @@ def pledge_check(
 ) -> None:
     """Compare active pledges with the feed; record and print early warnings (lapse, invalidation, expiry,
     transfer attempts)."""
-    from innocredit.ip.warnings import pledge_warnings
+    from innocredit.services.ip import PledgeError, check_pledges
     from innocredit.storage.base import unit_of_work
-    from innocredit.storage.ip import active_pledges_frame, record_warnings
 
     _check_fmt(fmt)
     day = _date(as_of, "--as-of")
@@ -348,15 +350,16 @@ def pledge_check(
     engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
-            warnings = pledge_warnings(active_pledges_frame(s), good, day)
-            new = [e.as_dict() for e in record_warnings(s, warnings, day)]
+            checked = check_pledges(s, good, day)
+    except PledgeError as exc:
+        fail(str(exc))
     finally:
         engine.dispose()
     if fmt == "json":
-        echo_json({"warnings": warnings.to_dicts(), "new_events": new})
+        echo_json(checked)
     else:
         t = Table("registration no", "patent", "pledgor", "warning", "detail")
-        for r in warnings.iter_rows(named=True):
+        for r in checked["warnings"]:
             t.add_row(r["registration_no"], r["patent_id"], r["uscc"], r["kind"], f"{r['detail_en']} / {r['detail_zh']}")
         Console().print(t)
     _finish(problems, None)
@@ -378,8 +381,8 @@ def pool_create(
 ) -> None:
     """Create a patent pool from the members' granted, unpledged patents in the feed."""
     from innocredit.ip.config import PolicyError, load_pool_agreement
+    from innocredit.services.ip import PledgeError, create_pool
     from innocredit.storage.base import unit_of_work
-    from innocredit.storage.ip import PledgeError, create_pool
 
     _check_fmt(fmt)
     try:
@@ -397,7 +400,7 @@ def pool_create(
     engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
-            create_pool(s, pool_id, name, agr["id"], day, pairs)
+            create_pool(s, pool_id=pool_id, name=name, agreement_id=agr["id"], on=day, patents=pairs)
     except PledgeError as exc:
         fail(str(exc))
     finally:
@@ -422,8 +425,8 @@ def pool_value(
     from innocredit.ip import value_patents
     from innocredit.ip.config import PolicyError, load_pool_agreement
     from innocredit.ip.pools import absorb_default, value_pool
+    from innocredit.services.ip import PledgeError, pool_patents
     from innocredit.storage.base import unit_of_work
-    from innocredit.storage.ip import PledgeError, pool_patents
 
     _check_fmt(fmt)
     if (default_member is None) != (loss is None):
@@ -432,8 +435,9 @@ def pool_value(
     engine = open_database(database)
     try:
         with unit_of_work(engine) as s:
-            pool, members = pool_patents(s, pool_id)
-            agreement_id = pool.agreement_id
+            pool = pool_patents(s, pool_id)
+            agreement_id = pool["agreement_id"]
+            members = pl.DataFrame(pool["patents"], schema={"patent_id": pl.String, "uscc": pl.String})
     except PledgeError as exc:
         fail(str(exc))
     finally:

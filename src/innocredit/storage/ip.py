@@ -1,9 +1,15 @@
 """IP pledge registry and patent pools: tables and repository functions.
 
-A patent can carry one active pledge at a time. The database enforces it with a partial unique index on
-``ip_pledges.patent_id`` over rows with ``status = 'active'`` (SQLite and PostgreSQL both support partial
-indexes), so two clerks registering the same patent at once cannot both succeed. A patent belongs to at
-most one pool (unique ``ip_pool_patents.patent_id``).
+The rules and the wording of refusals live in ``innocredit.services.ip``; this module only reads and writes rows.
+The database itself keeps the invariants that must hold under concurrent use:
+
+- a patent carries one active pledge at a time: a partial unique index on ``ip_pledges.patent_id`` over rows with
+  ``status = 'active'`` (SQLite and PostgreSQL both support partial indexes);
+- a patent belongs to at most one pool (unique ``ip_pool_patents.patent_id``);
+- a loan has at most one pool allocation (unique ``ip_pool_allocations.loan_id``);
+- registration numbers come from a per-year counter row (``ip_registration_counters``), taken with one atomic
+  ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``. The row stays locked until the transaction ends, so two
+  transactions never draw the same serial, and a rolled-back transaction gives its serial back (no gaps).
 
 Registration numbers follow the pattern of CNIPA pledge-registration notices (专利权质押登记号):
 ``Y`` + year + ``98`` + a 7-digit serial of that year, e.g. ``Y2026980000001``.
@@ -12,6 +18,7 @@ Registration numbers follow the pattern of CNIPA pledge-registration notices (�
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -25,21 +32,19 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    case,
     func,
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from innocredit.storage.base import Base
 
 PLEDGE_STATUSES = ("active", "released", "enforced")
 EVENT_KINDS = ("registered", "released", "enforced", "lapse", "invalidation", "expiry", "transfer_attempt")
-
-
-class PledgeError(ValueError):
-    """A pledge operation that the registry refuses (double pledge, unknown number, wrong status)."""
+REGISTRATION_NO = re.compile(r"^Y(\d{4})98(\d{7})$")
 
 
 class Pledge(Base):
@@ -49,6 +54,7 @@ class Pledge(Base):
         Index("ix_ip_pledges_active_patent", "patent_id", unique=True,
               sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
         Index("ix_ip_pledges_uscc", "uscc"),
+        Index("ix_ip_pledges_loan_id", "loan_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -67,12 +73,10 @@ class Pledge(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {"registration_no": self.registration_no, "patent_id": self.patent_id, "uscc": self.uscc,
-                "pledgee": self.pledgee, "loan_id": self.loan_id,
-                "secured_amount": None if self.secured_amount is None else str(self.secured_amount),
-                "value_at_registration": None if self.value_at_registration is None
-                else str(self.value_at_registration),
-                "status": self.status, "registered_on": self.registered_on.isoformat(),
-                "released_on": self.released_on.isoformat() if self.released_on else None}
+                "pledgee": self.pledgee, "loan_id": self.loan_id, "secured_amount": self.secured_amount,
+                "value_at_registration": self.value_at_registration,
+                "transfers_at_registration": self.transfers_at_registration, "status": self.status,
+                "registered_on": self.registered_on, "released_on": self.released_on}
 
 
 class PledgeEvent(Base):
@@ -90,8 +94,17 @@ class PledgeEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"patent_id": self.patent_id, "uscc": self.uscc, "kind": self.kind,
-                "occurred_on": self.occurred_on.isoformat(), "detail_zh": self.detail_zh, "detail_en": self.detail_en}
+        return {"patent_id": self.patent_id, "uscc": self.uscc, "kind": self.kind, "occurred_on": self.occurred_on,
+                "detail_zh": self.detail_zh, "detail_en": self.detail_en}
+
+
+class RegistrationCounter(Base):
+    """The last registration serial issued in a year (one row per year)."""
+
+    __tablename__ = "ip_registration_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_serial: Mapped[int] = mapped_column(Integer)
 
 
 class Pool(Base):
@@ -103,6 +116,9 @@ class Pool(Base):
     created_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "agreement_id": self.agreement_id, "created_on": self.created_on}
+
 
 class PoolPatent(Base):
     __tablename__ = "ip_pool_patents"
@@ -112,18 +128,91 @@ class PoolPatent(Base):
     uscc: Mapped[str] = mapped_column(String(18))
 
 
-# ------------------------------------------------------------------ repository
+class PoolAllocation(Base):
+    """A patent-pool loan's draw on its pool: which bank lent how much to which member, and when it ended."""
+
+    __tablename__ = "ip_pool_allocations"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_ip_pool_allocations_pool_id", "pool_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pool_id: Mapped[str] = mapped_column(ForeignKey("ip_pools.id"))
+    loan_id: Mapped[str] = mapped_column(String(64), unique=True)
+    bank_id: Mapped[str] = mapped_column(String(64))
+    uscc: Mapped[str] = mapped_column(String(18))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    allocated_on: Mapped[dt.date] = mapped_column(Date)
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pool_id": self.pool_id, "loan_id": self.loan_id, "bank_id": self.bank_id, "uscc": self.uscc,
+                "amount": self.amount, "allocated_on": self.allocated_on, "released_on": self.released_on,
+                "status": "active" if self.released_on is None else "released"}
 
 
-def next_registration_no(session: Session, on: dt.date) -> str:
-    prefix = f"Y{on.year}98"
-    last = session.scalar(select(func.max(Pledge.registration_no)).where(Pledge.registration_no.like(f"{prefix}%")))
-    serial = int(last[len(prefix):]) + 1 if last else 1
-    return f"{prefix}{serial:07d}"
+# ------------------------------------------------------------------ registration numbers
 
 
-def _event(session: Session, pledge: Pledge | None, patent_id: str, uscc: str, kind: str, on: dt.date,
-           zh: str, en: str) -> PledgeEvent:
+def format_registration_no(year: int, serial: int) -> str:
+    return f"Y{year}98{serial:07d}"
+
+
+def parse_registration_no(value: str) -> tuple[int, int] | None:
+    """(year, serial) of a number in the registry's own pattern, None for any other number."""
+    m = REGISTRATION_NO.match(value)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _upsert(session: Session) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(RegistrationCounter)
+    if name == "sqlite":
+        return sqlite.insert(RegistrationCounter)
+    raise NotImplementedError(f"registration counter on {name}")  # pragma: no cover - only the two databases
+
+
+def take_serial(session: Session, year: int) -> int:
+    """Draw the next serial of ``year`` in one atomic statement; the counter row stays locked to the end of the
+    transaction (PostgreSQL row lock; SQLite's single writer)."""
+    c = RegistrationCounter.__table__.c
+    stmt = _upsert(session).values(year=year, last_serial=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[c.year], set_={"last_serial": c.last_serial + 1})
+    return int(session.execute(stmt.returning(c.last_serial)).scalar_one())
+
+
+def raise_serial(session: Session, year: int, serial: int) -> int:
+    """Make sure the counter of ``year`` is at least ``serial`` (a number issued elsewhere, e.g. by CNIPA, is never
+    drawn again); locks the counter row like :func:`take_serial`. Returns the counter."""
+    c = RegistrationCounter.__table__.c
+    stmt = _upsert(session).values(year=year, last_serial=serial)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[c.year],
+        set_={"last_serial": case((c.last_serial < serial, serial), else_=c.last_serial)})
+    return int(session.execute(stmt.returning(c.last_serial)).scalar_one())
+
+
+def counters(session: Session) -> dict[int, int]:
+    return {int(y): int(n) for y, n in session.execute(select(RegistrationCounter.year,
+                                                              RegistrationCounter.last_serial))}
+
+
+# ------------------------------------------------------------------ pledges
+
+
+def add_pledge(session: Session, **fields: Any) -> Pledge:
+    """Insert a pledge row and flush (an IntegrityError from the partial unique index propagates)."""
+    pledge = Pledge(status="active", **fields)
+    session.add(pledge)
+    session.flush()
+    return pledge
+
+
+def add_event(session: Session, pledge: Pledge | None, patent_id: str, uscc: str, kind: str, on: dt.date,
+              zh: str, en: str) -> PledgeEvent:
     ev = PledgeEvent(pledge_id=pledge.id if pledge else None, patent_id=patent_id, uscc=uscc, kind=kind,
                      occurred_on=on, detail_zh=zh, detail_en=en)
     session.add(ev)
@@ -134,63 +223,21 @@ def active_pledge(session: Session, patent_id: str) -> Pledge | None:
     return session.scalar(select(Pledge).where(Pledge.patent_id == patent_id, Pledge.status == "active"))
 
 
-def register_pledge(session: Session, patent_id: str, uscc: str, pledgee: str, registered_on: dt.date,
-                    secured_amount: Decimal | None = None, loan_id: str | None = None,
-                    value: Decimal | None = None, transfers: int | None = None,
-                    registration_no: str | None = None) -> Pledge:
-    """Register a pledge. Refuses a patent that already has an active pledge (the database index decides)."""
-    existing = active_pledge(session, patent_id)
-    if existing is not None:
-        raise PledgeError(f"patent {patent_id} is already pledged to {existing.pledgee} under "
-                          f"{existing.registration_no} / 该专利已质押，登记号 {existing.registration_no}")
-    pledge = Pledge(registration_no=registration_no or next_registration_no(session, registered_on),
-                    patent_id=patent_id, uscc=uscc, pledgee=pledgee, loan_id=loan_id,
-                    secured_amount=secured_amount, value_at_registration=value, transfers_at_registration=transfers,
-                    status="active", registered_on=registered_on)
-    try:
-        with session.begin_nested():
-            session.add(pledge)
-            session.flush()
-    except IntegrityError as exc:
-        raise PledgeError(f"patent {patent_id} cannot be pledged: it already has an active pledge or the "
-                          f"registration number is taken / 该专利已有有效质押或登记号重复 ({exc.orig})") from exc
-    _event(session, pledge, patent_id, uscc, "registered", registered_on,
-           f"专利权质押登记 {pledge.registration_no}，质权人 {pledgee}",
-           f"pledge registered as {pledge.registration_no} in favour of {pledgee}")
+def get_pledge(session: Session, registration_no: str, *, for_update: bool = False) -> Pledge | None:
+    q = select(Pledge).where(Pledge.registration_no == registration_no)
+    if for_update:  # re-read the row a concurrent transaction may just have changed
+        q = q.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(q)
+
+
+def set_pledge_status(session: Session, pledge: Pledge, status: str, on: dt.date) -> Pledge:
+    pledge.status, pledge.released_on = status, on
+    session.flush()
     return pledge
 
 
-def _get(session: Session, registration_no: str) -> Pledge:
-    p = session.scalar(select(Pledge).where(Pledge.registration_no == registration_no))
-    if p is None:
-        raise PledgeError(f"no pledge with registration number {registration_no} / 无此质押登记号")
-    return p
-
-
-def _close(session: Session, registration_no: str, on: dt.date, status: str, refused_zh: str, event_zh: str,
-           event_en: str) -> Pledge:
-    """End an active pledge (released or enforced) and record the event; any other state is refused."""
-    p = _get(session, registration_no)
-    if p.status != "active":
-        raise PledgeError(f"pledge {registration_no} is {p.status}, not active / 质押已{p.status}，{refused_zh}")
-    p.status, p.released_on = status, on
-    _event(session, p, p.patent_id, p.uscc, status, on, event_zh, event_en)
-    session.flush()
-    return p
-
-
-def release_pledge(session: Session, registration_no: str, on: dt.date) -> Pledge:
-    return _close(session, registration_no, on, "released", "不能注销", f"质押登记 {registration_no} 注销",
-                  f"pledge {registration_no} released")
-
-
-def enforce_pledge(session: Session, registration_no: str, on: dt.date) -> Pledge:
-    return _close(session, registration_no, on, "enforced", "不能实现质权", f"质权人实现质权（{registration_no}）",
-                  f"pledgee enforced pledge {registration_no}")
-
-
 def list_pledges(session: Session, uscc: str | None = None, status: str | None = None,
-                 pledgee: str | None = None) -> list[Pledge]:
+                 pledgee: str | None = None, loan_id: str | None = None, *, for_update: bool = False) -> list[Pledge]:
     q = select(Pledge).order_by(Pledge.registration_no)
     if uscc:
         q = q.where(Pledge.uscc == uscc)
@@ -198,6 +245,10 @@ def list_pledges(session: Session, uscc: str | None = None, status: str | None =
         q = q.where(Pledge.status == status)
     if pledgee:
         q = q.where(Pledge.pledgee == pledgee)
+    if loan_id:
+        q = q.where(Pledge.loan_id == loan_id)
+    if for_update:  # re-read the row a concurrent transaction may just have changed
+        q = q.with_for_update().execution_options(populate_existing=True)
     return list(session.scalars(q))
 
 
@@ -208,18 +259,9 @@ def active_pledges_frame(session: Session) -> pl.DataFrame:
                                       "pledgee": pl.String, "transfers_at_registration": pl.Int64})
 
 
-def record_warnings(session: Session, warnings: pl.DataFrame, on: dt.date) -> list[PledgeEvent]:
-    """Store the warnings of ``innocredit.ip.warnings.pledge_warnings`` as events (once per pledge and kind)."""
-    out = []
-    for w in warnings.to_dicts():
-        pledge = session.scalar(select(Pledge).where(Pledge.registration_no == w["registration_no"]))
-        seen = session.scalar(select(PledgeEvent).where(PledgeEvent.pledge_id == (pledge.id if pledge else None),
-                                                        PledgeEvent.kind == w["kind"]))
-        if seen is not None:
-            continue
-        out.append(_event(session, pledge, w["patent_id"], w["uscc"], w["kind"], on, w["detail_zh"], w["detail_en"]))
-    session.flush()
-    return out
+def event_seen(session: Session, pledge_id: int | None, kind: str) -> bool:
+    return session.scalar(select(PledgeEvent.id).where(PledgeEvent.pledge_id == pledge_id,
+                                                       PledgeEvent.kind == kind).limit(1)) is not None
 
 
 def list_events(session: Session, patent_id: str | None = None, kinds: tuple[str, ...] | None = None) -> list[PledgeEvent]:
@@ -231,28 +273,63 @@ def list_events(session: Session, patent_id: str | None = None, kinds: tuple[str
     return list(session.scalars(q))
 
 
-def create_pool(session: Session, pool_id: str, name: str, agreement_id: str, created_on: dt.date,
-                patents: list[tuple[str, str]]) -> Pool:
-    """Create a pool from (patent_id, uscc) pairs; a patent already in a pool is refused by the database."""
-    if session.get(Pool, pool_id) is not None:
-        raise PledgeError(f"pool {pool_id} already exists / 专利池已存在")
+# ------------------------------------------------------------------ pools
+
+
+def get_pool(session: Session, pool_id: str) -> Pool | None:
+    return session.get(Pool, pool_id)
+
+
+def list_pools(session: Session) -> list[Pool]:
+    return list(session.scalars(select(Pool).order_by(Pool.id)))
+
+
+def add_pool(session: Session, pool_id: str, name: str, agreement_id: str, created_on: dt.date,
+             patents: list[tuple[str, str]]) -> Pool:
+    """Insert a pool and its (patent_id, uscc) members and flush (IntegrityError propagates)."""
     pool = Pool(id=pool_id, name=name, agreement_id=agreement_id, created_on=created_on)
-    try:
-        with session.begin_nested():
-            session.add(pool)
-            session.flush()
-            session.add_all(PoolPatent(pool_id=pool_id, patent_id=p, uscc=u) for p, u in patents)
-            session.flush()
-    except IntegrityError as exc:
-        raise PledgeError(f"pool {pool_id}: a patent is listed twice or already in another pool / "
-                          f"专利重复或已在其他专利池中 ({exc.orig})") from exc
+    session.add(pool)
+    session.flush()
+    session.add_all(PoolPatent(pool_id=pool_id, patent_id=p, uscc=u) for p, u in patents)
+    session.flush()
     return pool
 
 
-def pool_patents(session: Session, pool_id: str) -> tuple[Pool, pl.DataFrame]:
-    pool = session.get(Pool, pool_id)
-    if pool is None:
-        raise PledgeError(f"no pool {pool_id} / 无此专利池")
-    rows = session.execute(select(PoolPatent.patent_id, PoolPatent.uscc).where(PoolPatent.pool_id == pool_id)).all()
-    return pool, pl.DataFrame([tuple(r) for r in rows], schema={"patent_id": pl.String, "uscc": pl.String},
-                              orient="row")
+def pool_members(session: Session, pool_id: str) -> list[tuple[str, str]]:
+    """(patent_id, uscc) of every patent in the pool, by patent id."""
+    rows = session.execute(select(PoolPatent.patent_id, PoolPatent.uscc).where(PoolPatent.pool_id == pool_id)
+                           .order_by(PoolPatent.patent_id)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def pools_of_patents(session: Session, patent_ids: list[str]) -> dict[str, str]:
+    """{patent_id: pool_id} for those of ``patent_ids`` that are in a pool."""
+    rows = session.execute(select(PoolPatent.patent_id, PoolPatent.pool_id)
+                           .where(PoolPatent.patent_id.in_(patent_ids))).all()
+    return {r[0]: r[1] for r in rows}
+
+
+def add_allocation(session: Session, **fields: Any) -> PoolAllocation:
+    alloc = PoolAllocation(**fields)
+    session.add(alloc)
+    session.flush()
+    return alloc
+
+
+def list_allocations(session: Session, pool_id: str | None = None, loan_id: str | None = None,
+                     bank_id: str | None = None, active: bool | None = None,
+                     *, for_update: bool = False) -> list[PoolAllocation]:
+    q = select(PoolAllocation).order_by(PoolAllocation.id)
+    if pool_id:
+        q = q.where(PoolAllocation.pool_id == pool_id)
+    if loan_id:
+        q = q.where(PoolAllocation.loan_id == loan_id)
+    if bank_id:
+        q = q.where(PoolAllocation.bank_id == bank_id)
+    if active is True:
+        q = q.where(PoolAllocation.released_on.is_(None))
+    elif active is False:
+        q = q.where(PoolAllocation.released_on.is_not(None))
+    if for_update:  # re-read the row a concurrent transaction may just have changed
+        q = q.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(q))

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-import innocredit.ip  # noqa: F401  (wired only when the IP area is installed)
-from innocredit.storage import ip as store
+from innocredit.services import ip as ip_services
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import BANK_ROLES, Principal, require_roles
 from innocredit.web.deps import SESSION
@@ -52,6 +51,29 @@ class PoolOut(BaseModel):
     created_on: dt.date
 
 
+class PoolPatentOut(BaseModel):
+    patent_id: str
+    uscc: str
+
+
+class PoolAllocationOut(BaseModel):
+    pool_id: str
+    loan_id: str
+    bank_id: str
+    uscc: str
+    amount: Decimal
+    allocated_on: dt.date
+    released_on: dt.date | None = None
+    status: str
+
+
+class PoolDetail(PoolOut):
+    patents: list[PoolPatentOut]
+    members: list[str]
+    allocations: list[PoolAllocationOut]
+    allocated: Decimal
+
+
 @router.get("/enterprises/{uscc}/ip", response_model=Portfolio)
 def portfolio(uscc: str, request: Request, principal: Principal = Depends(require_roles(*READERS)),
               session: Session = SESSION) -> dict:
@@ -67,32 +89,41 @@ def portfolio(uscc: str, request: Request, principal: Principal = Depends(requir
                       for r in out["rows"]]}
 
 
-def _pledge(p: store.Pledge) -> PledgeOut:
-    return PledgeOut(registration_no=p.registration_no, patent_id=p.patent_id, uscc=p.uscc, pledgee=p.pledgee,
-                     loan_id=p.loan_id, secured_amount=p.secured_amount, value_at_registration=p.value_at_registration,
-                     status=p.status, registered_on=p.registered_on, released_on=p.released_on)
-
-
 @router.get("/ip/pledges", response_model=Page[PledgeOut])
-def pledges(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
+def pledges(status: str | None = Query(None, max_length=16), loan_id: str | None = Query(None, max_length=64),
+            page: PageParams = Depends(page_params),
             principal: Principal = Depends(require_roles(*READERS)), session: Session = SESSION) -> dict:
-    """Pledges: a bank its own (as pledgee), an enterprise its own patents', the office and guarantors all."""
+    """Pledges: a bank its own (as pledgee), an enterprise its own patents', the office and guarantors all;
+    ``loan_id`` keeps one loan's."""
+    if status is not None and status not in ip_services.PLEDGE_STATUSES:
+        raise ProblemError(422, f"status must be one of {', '.join(ip_services.PLEDGE_STATUSES)}", "invalid")
     if principal.role in BANK_ROLES:
-        rows = store.list_pledges(session, status=status, pledgee=principal.bank_id or "-")
+        rows = ip_services.list_pledges(session, status=status, pledgee=principal.bank_id or "-",
+                                        loan_id=loan_id)
     elif principal.role == "enterprise":
-        rows = store.list_pledges(session, uscc=principal.uscc or "-", status=status)
+        rows = ip_services.list_pledges(session, uscc=principal.uscc or "-", status=status, loan_id=loan_id)
     else:
-        rows = store.list_pledges(session, status=status)
-    return paginate([_pledge(p) for p in rows], page)
+        rows = ip_services.list_pledges(session, status=status, loan_id=loan_id)
+    return paginate([PledgeOut(**{k: v for k, v in p.items() if k in PledgeOut.model_fields}) for p in rows], page)
+
+
+POOL_READERS = ("coordinator", "admin", "bank_officer", "bank_approver", "guarantor")
 
 
 @router.get("/ip/pools", response_model=Page[PoolOut])
-def pools(page: PageParams = Depends(page_params),
-          principal: Principal = Depends(require_roles("coordinator", "admin", "bank_officer", "bank_approver",
-                                                       "guarantor")),
+def pools(page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*POOL_READERS)),
           session: Session = SESSION) -> dict:
-    from sqlalchemy import select
+    return paginate([PoolOut(**p) for p in ip_services.list_pools(session)], page)
 
-    rows = session.scalars(select(store.Pool).order_by(store.Pool.id)).all()
-    return paginate([PoolOut(id=p.id, name=p.name, agreement_id=p.agreement_id, created_on=p.created_on)
-                     for p in rows], page)
+
+@router.get("/ip/pools/{pool_id}", response_model=PoolDetail)
+def pool_detail(pool_id: str, principal: Principal = Depends(require_roles(*POOL_READERS)),
+                session: Session = SESSION) -> dict:
+    """A pool's patents and members, and the loans drawn on it (a bank sees only its own loans)."""
+    if len(pool_id) > 64:
+        raise ProblemError(422, "pool_id is longer than 64 characters", "invalid")
+    bank = (principal.bank_id or "-") if principal.role in BANK_ROLES else None
+    try:
+        return ip_services.pool_overview(session, pool_id, bank_id=bank)
+    except ip_services.PledgeError as exc:
+        raise ProblemError(404, f"pool {pool_id!r} not found", "not-found") from exc
