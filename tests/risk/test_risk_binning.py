@@ -20,11 +20,14 @@ def _abc_table():
 
 def test_woe_iv_hand_computed_categorical():
     x, y = _abc_table()
-    b = Binning(min_prebin_size=0.0).fit(pl.DataFrame({"x": pl.Series(x, dtype=pl.String)}), y)
-    t = b.binnings_["x"].table()
+    # cat_min_count=1: every level keeps its own rate (4 records each would otherwise be pooled as "other")
+    b = Binning(min_prebin_size=0.0, cat_min_count=1).fit(pl.DataFrame({"x": pl.Series(x, dtype=pl.String)}), y)
+    fb = b.binnings_["x"]
+    rows = fb.table().to_dicts()
     # totals: 7 bad, 7 good. WOE = ln(%good / %bad):
     # A: ln((3/7)/(1/7)) = ln 3 = 1.0986; B: ln((2/7)/(2/7)) = 0; C: ln((1/7)/(3/7)) = -ln 3; missing: 0
-    by_label = {r["label"]: r for r in t.to_dicts()}
+    by_label = {"A": rows[fb.bin_of("A")], "B": rows[fb.bin_of("B")], "C": rows[fb.bin_of("C")],
+                "Missing": rows[fb.missing_index]}
     assert by_label["A"]["woe"] == pytest.approx(LN3)
     assert by_label["B"]["woe"] == pytest.approx(0.0)
     assert by_label["C"]["woe"] == pytest.approx(-LN3)
@@ -102,11 +105,14 @@ def test_almost_all_missing_keeps_a_usable_binning():
     assert np.isfinite(b.transform(pl.DataFrame({"x": [np.nan, 3.0, 1e9]}))).all()
 
 
-def test_unseen_category_is_neutral_and_null_is_missing():
+def test_unseen_category_goes_to_other_and_null_is_missing():
     x, y = _abc_table()
-    b = Binning(min_prebin_size=0.0).fit(pl.DataFrame({"x": pl.Series(x, dtype=pl.String)}), y)
+    b = Binning(min_prebin_size=0.0, cat_min_count=1).fit(pl.DataFrame({"x": pl.Series(x, dtype=pl.String)}), y)
     fb = b.binnings_["x"]
-    assert fb.bin_index(pl.Series(["Z", None, "A"])).tolist() == [fb.unseen_index, fb.missing_index, 0]
+    # no level is rare, so "other" holds no records; its shrunk rate is the global rate (7/14 = .5), the rate of B:
+    # an unseen level is binned with B (WOE 0) and null is missing
+    assert fb.other_bin == fb.bin_of("B")
+    assert fb.bin_index(pl.Series(["Z", None, "A"])).tolist() == [fb.bin_of("B"), fb.missing_index, 0]
     assert fb.transform_woe(pl.Series(["Z"] * 40)).tolist() == [0.0] * 40  # large path too
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from sklearn.base import BaseEstimator, TransformerMixin
 
 TRENDS = ("auto", "ascending", "descending", "peak", "valley", "none")
 AUTO_BEND_RATIO = 1.5  # "auto" takes a peak/valley only if its IV is 1.5x the monotonic IV ...
@@ -135,8 +136,10 @@ def optimal_groups(ev: np.ndarray, tot: np.ndarray, total_event: float, total_no
     return sorted(cuts), total
 
 
-def _merge_small(ev: np.ndarray, tot: np.ndarray, min_count: float) -> list[int]:
-    """Greedy merge of pre-bins smaller than ``min_count`` (or empty) into the neighbour closest in event rate.
+def _merge_small(ev: np.ndarray, tot: np.ndarray, min_count: float, smoothing: float = 0.0, prior: float = 0.0
+                 ) -> list[int]:
+    """Greedy merge of pre-bins smaller than ``min_count`` (or empty) into the neighbour closest in event rate
+    (rates shrunk to ``prior`` with weight ``smoothing``; an empty pre-bin has the rate ``prior``).
 
     Returns the start index (in the input) of each merged pre-bin.
     """
@@ -152,9 +155,11 @@ def _merge_small(ev: np.ndarray, tot: np.ndarray, min_count: float) -> list[int]
         elif i == len(tot_l) - 1:
             j = i - 1
         else:
-            r = ev_l[i] / tot_l[i] if tot_l[i] else 0.0
-            rl = ev_l[i - 1] / tot_l[i - 1] if tot_l[i - 1] else 0.0
-            rr = ev_l[i + 1] / tot_l[i + 1] if tot_l[i + 1] else 0.0
+            def rate(k: int) -> float:
+                den = tot_l[k] + smoothing
+                return (ev_l[k] + smoothing * prior) / den if den else prior
+
+            r, rl, rr = rate(i), rate(i - 1), rate(i + 1)
             j = i - 1 if abs(r - rl) <= abs(r - rr) else i + 1
         lo, hi = min(i, j), max(i, j)
         ev_l[lo] += ev_l[hi]
@@ -245,6 +250,7 @@ class FeatureBinning:
     n_nonevent: np.ndarray = field(default_factory=lambda: np.empty(0))
     woe: np.ndarray = field(default_factory=lambda: np.empty(0))
     iv_bins: np.ndarray = field(default_factory=lambda: np.empty(0))
+    other_bin: int | None = None  # categorical: the regular bin of pooled rare levels, if any
 
     @property
     def n_regular(self) -> int:
@@ -263,6 +269,14 @@ class FeatureBinning:
         return self.n_regular + 2
 
     @property
+    def unseen_target(self) -> int:
+        """Where a level not seen at fit time goes: the "other" bin when there is one, else the missing bin.
+        (Artefacts saved before the "other" bin existed keep their neutral unseen bin.)"""
+        if not hasattr(self, "other_bin"):
+            return self.unseen_index
+        return self.missing_index if self.other_bin is None else self.other_bin
+
+    @property
     def iv(self) -> float:
         return float(self.iv_bins.sum())
 
@@ -275,7 +289,11 @@ class FeatureBinning:
             groups: list[list[str]] = [[] for _ in range(k)]
             for level, b in self.categories.items():
                 groups[b].append(level)
-            regular = [", ".join(sorted(g)) for g in groups]
+            regular = [", ".join(sorted(g)[:12]) + (f", ... ({len(g) - 12} more)" if len(g) > 12 else "")
+                       for g in groups]
+            other = getattr(self, "other_bin", None)
+            if other is not None:
+                regular[other] = f"other (rare and unseen levels): {regular[other]}"
         return [*regular, "Special", "Missing", "Unseen"]
 
     def bin_of(self, v: Any) -> int:
@@ -289,7 +307,7 @@ class FeatureBinning:
             if self.special_values and x in self.special_values:
                 return self.special_index
             return bisect.bisect_right(self.splits.tolist(), x)
-        return self.categories.get(str(v), self.unseen_index)
+        return self.categories.get(str(v), self.unseen_target)
 
     def bin_index(self, s: pl.Series) -> np.ndarray:
         """Bin index of each value (vectorized)."""
@@ -313,7 +331,8 @@ class FeatureBinning:
             return idx
         if s.len() <= SMALL:  # a handful of records: plain lookups beat building expressions
             cat = self.categories
-            return np.asarray([self.missing_index if v is None else cat.get(str(v), self.unseen_index)
+            unseen = self.unseen_target
+            return np.asarray([self.missing_index if v is None else cat.get(str(v), unseen)
                                for v in s.to_list()], dtype=np.int64)
         return pl.select(self.category_index_expr(pl.lit(s))).to_series().to_numpy()
 
@@ -323,7 +342,7 @@ class FeatureBinning:
         mapping: dict[str, int] = {str(k): v for k, v in self.categories.items()}
         mapping[_NULL_KEY] = self.missing_index
         return (col.cast(pl.String).fill_null(_NULL_KEY)
-                .replace_strict(mapping, default=self.unseen_index, return_dtype=pl.Int64))
+                .replace_strict(mapping, default=self.unseen_target, return_dtype=pl.Int64))
 
     def transform_woe(self, s: pl.Series) -> np.ndarray:
         return self.woe[self.bin_index(s)]
@@ -394,8 +413,25 @@ def _optimize(ev: np.ndarray, tot: np.ndarray, splits: np.ndarray, trend: str, t
     return splits[[c - 1 for c in cuts]], np.add.reduceat(ev, starts), np.add.reduceat(tot, starts), trend
 
 
+CAT_MIN_COUNT = 5  # a level with fewer records goes to the "other" bin (assumption: see docs/risk.md)
+CAT_MIN_SHARE = 0.001  # ... or with a smaller share of the records (assumption: see docs/risk.md)
+CAT_SMOOTHING = 20.0  # prior weight (records) shrinking a level's event rate to the global rate (assumption)
+OTHER_LEVEL = "\x00other"  # the pooled rare levels while ordering (never a real value)
+
+
 def fit_categorical(name: str, s: pl.Series, y: np.ndarray, min_prebin_size: float = 0.05,
-                    trend: str = "auto") -> FeatureBinning:
+                    trend: str = "auto", max_n_prebins: int = 20, cat_min_count: int = CAT_MIN_COUNT,
+                    cat_min_share: float = CAT_MIN_SHARE, cat_smoothing: float = CAT_SMOOTHING) -> FeatureBinning:
+    """Categorical binning that generalises to levels with few records.
+
+    1. Levels with fewer than ``max(cat_min_count, cat_min_share * n)`` records are pooled into one "other"
+       level (also the bin of levels unseen at fit time).
+    2. Levels (and "other") are ordered by their event rate shrunk to the global rate:
+       (events + m * p) / (records + m), m = ``cat_smoothing``, p = global event rate.
+    3. Neighbours in that order smaller than ``min_prebin_size`` of the records are merged, and at most
+       ``max_n_prebins`` pre-bins are kept (the closest smoothed rates merge first).
+    4. The exact IV-optimal grouping with an ascending event rate (as for numeric features).
+    """
     y = np.asarray(y, dtype=float)
     n = len(y)
     total_event = float(y.sum())
@@ -404,14 +440,32 @@ def fit_categorical(name: str, s: pl.Series, y: np.ndarray, min_prebin_size: flo
     miss = frame["x"].is_null().to_numpy()
     sm = (0.0, 0.0, float(y[miss].sum()), float(miss.sum()))
     agg = (frame.filter(pl.col("x").is_not_null()).group_by("x").agg(pl.col("y").sum().alias("e"), pl.len().alias("t"))
-           .with_columns((pl.col("e") / pl.col("t")).alias("r")).sort(["r", "x"]))
+           .sort("x"))
     fb = FeatureBinning(name, "categorical", "ascending" if trend in ("auto", "none") else trend)
     if agg.height == 0:
         return _finish(fb, np.zeros(1), np.zeros(1), sm, total_event, total_nonevent)
-    levels = agg["x"].to_list()
-    ev = agg["e"].to_numpy().astype(float)
-    tot = agg["t"].to_numpy().astype(float)
-    starts = _merge_small(ev, tot, min_prebin_size * n)
+    rare_below = max(float(cat_min_count), cat_min_share * n)
+    rare = agg.filter(pl.col("t") < rare_below)
+    kept = agg.filter(pl.col("t") >= rare_below)
+    # "other" always exists: with no rare level it has no records and its shrunk rate is the global rate, so an
+    # unseen level lands in the bin of levels with about the average rate
+    kept = pl.concat([kept, pl.DataFrame({"x": [OTHER_LEVEL], "e": [float(rare["e"].sum())],
+                                          "t": [int(rare["t"].sum())]}, schema=kept.schema)])
+    p0 = total_event / max(n, 1)
+    kept = (kept.with_columns(((pl.col("e") + cat_smoothing * p0) / (pl.col("t") + cat_smoothing)).alias("r"))
+            .sort(["r", "x"]))
+    levels = kept["x"].to_list()
+    ev = kept["e"].to_numpy().astype(float)
+    tot = kept["t"].to_numpy().astype(float)
+    rate = kept["r"].to_numpy().astype(float)
+    starts = _merge_small(ev, tot, min_prebin_size * n, cat_smoothing, p0)
+    while len(starts) > max(max_n_prebins, 1):  # too many pre-bins: merge the two closest in smoothed rate
+        e_g = np.add.reduceat(ev, starts)
+        t_g = np.add.reduceat(tot, starts)
+        r_g = (e_g + cat_smoothing * p0) / (t_g + cat_smoothing)
+        j = int(np.argmin(np.diff(r_g)))
+        del starts[j + 1]
+    del rate
     group = np.searchsorted(np.asarray(starts), np.arange(len(levels)), side="right") - 1
     ev = np.add.reduceat(ev, starts)
     tot = np.add.reduceat(tot, starts)
@@ -421,20 +475,28 @@ def fit_categorical(name: str, s: pl.Series, y: np.ndarray, min_prebin_size: flo
     starts2 = [0, *cuts]
     ev = np.add.reduceat(ev, starts2)
     tot = np.add.reduceat(tot, starts2)
-    fb.categories = {lvl: int(final[g]) for lvl, g in zip(levels, group)}
+    bin_of_level = {lvl: int(final[g]) for lvl, g in zip(levels, group)}
+    fb.other_bin = bin_of_level.pop(OTHER_LEVEL, None)
+    if fb.other_bin is not None:
+        bin_of_level.update({lvl: fb.other_bin for lvl in rare["x"].to_list()})
+    fb.categories = bin_of_level
     return _finish(fb, ev, tot, sm, total_event, total_nonevent)
 
 
-class Binning:
-    """Supervised binning of many features (scikit-learn transformer API).
+class Binning(TransformerMixin, BaseEstimator):
+    """Supervised binning of many features (scikit-learn transformer API: ``get_params``/``set_params``, so
+    ``sklearn.base.clone`` works).
 
     ``trends`` maps a feature to its trend (see ``TRENDS``); ``special_values`` maps a numeric feature to its
-    special codes (or gives one list for all numeric features).
+    special codes (or gives one list for all numeric features). ``cat_min_count``/``cat_min_share``/
+    ``cat_smoothing``: rare-level pooling and rate shrinkage of categorical features (``fit_categorical``).
     """
 
     def __init__(self, features: list[str] | None = None, trends: dict[str, str] | None = None,
                  default_trend: str = "auto", max_n_prebins: int = 20, min_prebin_size: float = 0.05,
-                 special_values: dict[str, list[float]] | list[float] | None = None, n_jobs: int = 1) -> None:
+                 special_values: dict[str, list[float]] | list[float] | None = None, n_jobs: int = 1,
+                 cat_min_count: int = CAT_MIN_COUNT, cat_min_share: float = CAT_MIN_SHARE,
+                 cat_smoothing: float = CAT_SMOOTHING) -> None:
         self.features = features
         self.trends = trends
         self.default_trend = default_trend
@@ -442,6 +504,9 @@ class Binning:
         self.min_prebin_size = min_prebin_size
         self.special_values = special_values
         self.n_jobs = n_jobs
+        self.cat_min_count = cat_min_count
+        self.cat_min_share = cat_min_share
+        self.cat_smoothing = cat_smoothing
 
     def _special(self, name: str) -> tuple[float, ...]:
         sv = self.special_values
@@ -471,7 +536,8 @@ class Binning:
             s = df[f]
             t = trends.get(f, self.default_trend)
             if is_categorical(s.dtype):
-                return fit_categorical(f, s, y, self.min_prebin_size, t)
+                return fit_categorical(f, s, y, self.min_prebin_size, t, self.max_n_prebins, self.cat_min_count,
+                                       self.cat_min_share, self.cat_smoothing)
             x = s.cast(pl.Float64).to_numpy()
             return fit_numeric(f, x, y, t, self.max_n_prebins, self.min_prebin_size, self._special(f))
 

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from innocredit.risk.binning import SMALL, Binning, as_polars
+from innocredit.risk.binning import CAT_MIN_COUNT, CAT_MIN_SHARE, CAT_SMOOTHING, SMALL, Binning, as_polars
 from innocredit.risk.calibration import Calibrator
 from innocredit.risk.logistic import _blas_controller, fit_logistic
 from innocredit.risk.policy import MasterScale, refuse_protected
@@ -78,7 +78,8 @@ class Scorecard(BaseEstimator, ClassifierMixin):
                  special_values: dict[str, list[float]] | list[float] | None = None, min_iv: float = 0.02,
                  max_corr: float = 0.8, C: float = 1.0, base_score: float = 600.0, base_odds: float = 50.0,
                  pdo: float = 20.0, calibration: str = "platt", master_scale: MasterScale | None = None,
-                 n_reasons: int = 4, n_jobs: int = 1) -> None:
+                 n_reasons: int = 4, n_jobs: int = 1, cat_min_count: int = CAT_MIN_COUNT,
+                 cat_min_share: float = CAT_MIN_SHARE, cat_smoothing: float = CAT_SMOOTHING) -> None:
         self.features = features
         self.trends = trends
         self.default_trend = default_trend
@@ -95,6 +96,9 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         self.master_scale = master_scale
         self.n_reasons = n_reasons
         self.n_jobs = n_jobs
+        self.cat_min_count = cat_min_count
+        self.cat_min_share = cat_min_share
+        self.cat_smoothing = cat_smoothing
 
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> Scorecard:
@@ -111,7 +115,8 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         if len(np.unique(y)) != 2:
             raise ValueError("the target needs both classes (0 and 1) in the training data")
         self.binning_ = Binning(features, self.trends, self.default_trend, self.max_n_prebins,
-                                self.min_prebin_size, self.special_values, self.n_jobs).fit(df, y)
+                                self.min_prebin_size, self.special_values, self.n_jobs, self.cat_min_count,
+                                self.cat_min_share, self.cat_smoothing).fit(df, y)
         woe_all = self.binning_.transform(df, features)
         self.selected_features_ = select_features(woe_all, features, self.binning_.iv_, self.min_iv, self.max_corr)
         if not self.selected_features_:
