@@ -22,7 +22,7 @@ from innocredit.lending.schema import (
 )
 
 PRODUCTS = load_products()
-POLICY = load_policy(env={})
+POLICY = load_policy()
 
 GOOD = {
     "uscc": "91330106MA2AAAAA0X", "serious_dishonesty": False, "abnormal_operations": False,
@@ -150,8 +150,11 @@ def test_requested_amount_and_term_cap_the_offer():
 
 
 def test_policy_cap_and_lpr_override():
-    pol = load_policy(env={"INNOCREDIT_LPR_1Y": "0.031", "INNOCREDIT_MAX_SINGLE_LOAN": "5000000"})
-    assert pol.overrides == {"INNOCREDIT_LPR_1Y": "0.031", "INNOCREDIT_MAX_SINGLE_LOAN": "5000000"}
+    data = _policy_dict()
+    pol = policy_from_dict({**data, "limits": {**data["limits"], "max_single_loan": 5_000_000}}, "p.yaml",
+                           lpr="0.031")
+    assert pol.overrides == {"$.pricing.lpr_1y": "0.031"}
+    assert pol.lpr_1y == 0.031
     out = match(_one(), PRODUCTS, pol).filter(pl.col("product_id") == "guaranteed_tech_loan").row(0, named=True)
     assert out["limit"] == 5_000_000.0  # policy cap below the 10M product max
     # 3.1% LPR -> relending cap 3.6%
@@ -166,7 +169,7 @@ def test_no_relending_support_prices_by_grade_with_floor():
     nq = next(p for p in PRODUCTS if p.id == "new_quality_credit")
     assert str(price(nq, "G2", POLICY, relending=False)) == "0.0454"
     assert str(price(nq, "G2", POLICY, relending=True)) == "0.0350"
-    low = policy_from_dict({**_policy_dict(), "pricing": {**_policy_dict()["pricing"], "lpr_1y": 0.0}}, env={})
+    low = policy_from_dict({**_policy_dict(), "pricing": {**_policy_dict()["pricing"], "lpr_1y": 0.0}})
     # 0 + .0024 + .013 = 1.54% - .3% = 1.24% -> min(cap 0.5%) -> floor 2.2%
     assert str(price(nq, "G2", low, relending=True)) == "0.0220"
 
@@ -212,17 +215,17 @@ BASE_PRODUCT = {
 
 @pytest.mark.parametrize(("patch", "path", "text"), [
     ({"eligibility": [{"id": "r", "text": {"zh": "r", "en": "r"},
-                       "when": {"column": "revenu", "op": "ge", "value": 1}}]}, "eligibility[0].when.column",
+                       "when": {"column": "revenu", "op": "ge", "value": 1}}]}, "$.eligibility[0].when.column",
      "unknown column 'revenu'"),
     ({"eligibility": [{"id": "r", "text": {"zh": "r", "en": "r"},
-                       "when": {"column": "pd_grade", "op": "ge", "value": 1}}]}, "eligibility[0].when",
+                       "when": {"column": "pd_grade", "op": "ge", "value": 1}}]}, "$.eligibility[0].when",
      "compares numbers"),
     ({"eligibility": [{"id": "r", "text": {"zh": "r", "en": "r"},
-                       "when": {"column": "pd_grade", "op": "in", "value": "G1"}}]}, "eligibility[0].when.value",
+                       "when": {"column": "pd_grade", "op": "in", "value": "G1"}}]}, "$.eligibility[0].when.value",
      "non-empty list"),
-    ({"kind": "mortgage"}, "kind", "is not one of"),
-    ({"term": {"min_months": 12, "max_months": 6, "default_months": 6}}, "term", "min_months"),
-    ({"pricing": {"lgd": 1.5}}, "pricing.lgd", "greater than the maximum"),
+    ({"kind": "mortgage"}, "$.kind", "is not one of"),
+    ({"term": {"min_months": 12, "max_months": 6, "default_months": 6}}, "$.term", "min_months"),
+    ({"pricing": {"lgd": 1.5}}, "$.pricing.lgd", "greater than the maximum"),
 ])
 def test_product_validation_errors_name_file_and_path(patch, path, text):
     with pytest.raises(PolicyError) as err:
@@ -230,6 +233,21 @@ def test_product_validation_errors_name_file_and_path(patch, path, text):
     assert err.value.file == "bad.yaml"
     assert err.value.path == path
     assert text in err.value.reason
+    assert str(err.value).startswith(f"bad.yaml: {path}: ")
+
+
+def test_shipped_file_error_names_the_file_relative_to_the_package(tmp_path):
+    import shutil
+
+    from innocredit.lending.schema import PRODUCTS_DIR, load_product
+
+    bad = tmp_path / "ip_pledge_loan.yaml"
+    shutil.copy(PRODUCTS_DIR / "ip_pledge_loan.yaml", bad)
+    bad.write_text(bad.read_text(encoding="utf-8").replace("max_months: 36", "max_months: -36", 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_product(bad)
+    assert err.value.file == str(bad) and err.value.path == "$.term.max_months"
+    assert load_product(PRODUCTS_DIR / "ip_pledge_loan.yaml").file == "lending/products/ip_pledge_loan.yaml"
 
 
 def test_scheme_validation_errors():
@@ -244,8 +262,33 @@ def test_scheme_validation_errors():
     assert set(load_schemes()) == {"anhui_4321", "national_fund", "tech_special_2024", "tech_risk_pool"}
 
 
-def test_bad_env_override_is_a_clear_error():
-    with pytest.raises(PolicyError, match="INNOCREDIT_SLA_WORKING_DAYS"):
+def test_explicit_overrides_replace_the_file_values_and_are_checked():
+    from decimal import Decimal
+
+    pol = load_policy(lpr=Decimal("0.031"), sla_working_days=4)
+    assert (pol.lpr_1y, pol.sla_working_days) == (0.031, 4)
+    assert pol.overrides == {"$.pricing.lpr_1y": "0.031", "$.lifecycle.sla_working_days": "4"}
+    assert load_policy().overrides == {} and load_policy().sla_working_days == 3  # the file's value
+    with pytest.raises(PolicyError) as err:
+        load_policy(lpr="3.1")
+    assert str(err.value) == ("lending/policy.yaml with overrides lpr_1y=3.1: $.pricing.lpr_1y: "
+                              "3.1 is greater than the maximum of 1")
+    with pytest.raises(PolicyError, match=r"\$.lifecycle.sla_working_days: override sla_working_days: not a whole"):
+        load_policy(sla_working_days="three")
+    with pytest.raises(PolicyError, match=r"\$.pricing.lpr_1y: override lpr: not a number: 'abc'"):
+        load_policy(lpr="abc")
+
+
+def test_the_environment_is_not_read(monkeypatch):
+    monkeypatch.setenv("INNOCREDIT_LPR_1Y", "0.05")
+    monkeypatch.setenv("INNOCREDIT_LPR", "0.05")
+    assert load_policy().lpr_1y == 0.030
+
+
+def test_deprecated_env_mapping_still_works_for_unswitched_callers():
+    pol = load_policy(env={"INNOCREDIT_LPR_1Y": "0.031", "INNOCREDIT_SLA_WORKING_DAYS": ""})
+    assert pol.lpr_1y == 0.031 and pol.sla_working_days == 3
+    with pytest.raises(PolicyError, match="environment INNOCREDIT_SLA_WORKING_DAYS"):
         load_policy(env={"INNOCREDIT_SLA_WORKING_DAYS": "three"})
 
 

@@ -7,17 +7,14 @@ naming the file, the path inside the YAML and what is wrong.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
+from innocredit.core.money import as_decimal
+from innocredit.core.policy import PolicyError, display_name, read_policy_file, validate_policy
 from innocredit.profile.features import BY_NAME
 
 HERE = Path(__file__).resolve().parent
@@ -41,14 +38,6 @@ ENRICHMENT_COLUMNS: dict[str, str] = {
 }
 # Derived columns the matcher computes from the feature table (see eligibility.DERIVED).
 DERIVED_COLUMNS: dict[str, str] = {"firm_age_years": "float", "rd_intensity": "float", "debt_ratio": "float"}
-
-
-class PolicyError(ValueError):
-    """A policy file that breaks its schema: file, path inside the YAML, reason."""
-
-    def __init__(self, file: str, path: str, reason: str) -> None:
-        self.file, self.path, self.reason = file, path, reason
-        super().__init__(f"{file}: at {path or '<root>'}: {reason}")
 
 
 _TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
@@ -272,27 +261,12 @@ class Policy:
 # --------------------------------------------------------------------------- loading helpers
 
 
-def _path(parts: Any) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
-
-
 def _validate(data: Any, schema: dict[str, Any], file: str) -> None:
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
-    if errors:
-        err = errors[-1]
-        while err.context:  # oneOf: report the most specific branch failure
-            err = max(err.context, key=lambda e: len(e.absolute_path))
-        raise PolicyError(file, _path(err.absolute_path), err.message)
+    validate_policy(data, schema, file)
 
 
 def _read_yaml(path: Path) -> tuple[Any, str]:
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw)
-    except (yaml.YAMLError, ValueError) as exc:
-        raise PolicyError(str(path), "", f"not valid YAML: {exc}") from exc
-    return data, hashlib.sha256(raw).hexdigest()
+    return read_policy_file(path)
 
 
 def _known(column: str) -> bool:
@@ -351,7 +325,7 @@ def product_from_dict(data: Any, file: str = "<dict>", sha256: str = "") -> Prod
     rules = []
     seen: set[str] = set()
     for i, r in enumerate(data["eligibility"]):
-        path = f"eligibility[{i}]"
+        path = f"$.eligibility[{i}]"
         if r["id"] in seen:
             raise PolicyError(file, f"{path}.id", f"duplicate rule id {r['id']!r}")
         seen.add(r["id"])
@@ -366,23 +340,23 @@ def product_from_dict(data: Any, file: str = "<dict>", sha256: str = "") -> Prod
     for i, t in enumerate(lim["terms"]):
         if "column" in t:
             if not _known(t["column"]) or _kind_of(t["column"]) != "float":
-                raise PolicyError(file, f"limit.terms[{i}].column", f"{t['column']!r} is not a known numeric column")
+                raise PolicyError(file, f"$.limit.terms[{i}].column", f"{t['column']!r} is not a known numeric column")
             terms.append(LimitTerm(t["column"], float(t["factor"])))
         else:
             terms.append(LimitTerm(None, 1.0, float(t["constant"])))
     mults = []
     for i, m in enumerate(lim.get("multipliers", [])):
         if not _known(m["column"]):
-            raise PolicyError(file, f"limit.multipliers[{i}].column", f"unknown column {m['column']!r}")
+            raise PolicyError(file, f"$.limit.multipliers[{i}].column", f"unknown column {m['column']!r}")
         bands = tuple(sorted(((float(b["min"]), float(b["factor"])) for b in m.get("bands", [])), reverse=True))
         mapping = tuple((str(k), float(v)) for k, v in m.get("map", {}).items())
         mults.append(Multiplier(m["column"], bands, mapping, float(m.get("default", 0.0))))
     lo, hi = float(lim.get("min", 0)), float(lim["max"])
     if lo > hi:
-        raise PolicyError(file, "limit.min", f"minimum {lo} is above maximum {hi}")
+        raise PolicyError(file, "$.limit.min", f"minimum {lo} is above maximum {hi}")
     term = data["term"]
     if not term["min_months"] <= term["default_months"] <= term["max_months"]:
-        raise PolicyError(file, "term", "need min_months <= default_months <= max_months")
+        raise PolicyError(file, "$.term", "need min_months <= default_months <= max_months")
     pricing = data["pricing"]
     return Product(
         id=data["id"], version=str(data["version"]), name_zh=data["name"]["zh"], name_en=data["name"]["en"],
@@ -399,7 +373,7 @@ def product_from_dict(data: Any, file: str = "<dict>", sha256: str = "") -> Prod
 def load_product(path: str | Path) -> Product:
     path = Path(path)
     data, sha = _read_yaml(path)
-    return product_from_dict(data, str(path), sha)
+    return product_from_dict(data, display_name(path), sha)
 
 
 def load_products(directory: str | Path | None = None) -> list[Product]:
@@ -409,7 +383,7 @@ def load_products(directory: str | Path | None = None) -> list[Product]:
     ids = [p.id for p in products]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
-        raise PolicyError(str(directory), "id", f"duplicate product ids: {sorted(dup)}")
+        raise PolicyError(display_name(directory), "", f"duplicate product ids: {sorted(dup)}")
     return sorted(products, key=lambda p: p.id)
 
 
@@ -429,20 +403,20 @@ def scheme_from_dict(data: Any, file: str = "<dict>") -> Scheme:
                           Decimal(str(p.get("fee_rate", 0)))) for p in data["parties"])
     ids = [p.id for p in parties]
     if len(set(ids)) != len(ids):
-        raise PolicyError(file, "parties", "duplicate party ids")
+        raise PolicyError(file, "$.parties", "duplicate party ids")
     if sum(1 for p in parties if p.role == "lender") != 1:
-        raise PolicyError(file, "parties", "exactly one party must have role 'lender'")
+        raise PolicyError(file, "$.parties", "exactly one party must have role 'lender'")
     total = sum((p.share for p in parties), Decimal(0))
     if total != Decimal(1):
-        raise PolicyError(file, "parties", f"shares add up to {total}, not 1")
+        raise PolicyError(file, "$.parties", f"shares add up to {total}, not 1")
     by_id = {p.id: p for p in parties}
     for i, con in enumerate(data.get("constraints", [])):
         party = by_id.get(con["party"])
         if party is None:
-            raise PolicyError(file, f"constraints[{i}].party", f"no party {con['party']!r}")
+            raise PolicyError(file, f"$.constraints[{i}].party", f"no party {con['party']!r}")
         for key, ok in (("min", lambda s, v: s >= v), ("max", lambda s, v: s <= v), ("equals", lambda s, v: s == v)):
             if key in con and not ok(party.share, Decimal(str(con[key]))):
-                raise PolicyError(file, f"constraints[{i}]",
+                raise PolicyError(file, f"$.constraints[{i}]",
                                   f"{party.id} share {party.share} breaks {key} {con[key]} of the scheme")
     return Scheme(data["id"], str(data["version"]), name["zh"], name["en"], "guarantee", parties=parties, file=file)
 
@@ -452,35 +426,51 @@ def load_schemes(directory: str | Path | None = None) -> dict[str, Scheme]:
     out: dict[str, Scheme] = {}
     for path in sorted(directory.glob("*.yaml")):
         data, _ = _read_yaml(path)
-        scheme = scheme_from_dict(data, str(path))
+        scheme = scheme_from_dict(data, display_name(path))
         if scheme.id in out:
-            raise PolicyError(str(path), "id", f"duplicate scheme id {scheme.id!r}")
+            raise PolicyError(display_name(path), "$.id", f"duplicate scheme id {scheme.id!r}")
         out[scheme.id] = scheme
     return out
 
 
-ENV_OVERRIDES = {
-    "INNOCREDIT_LPR_1Y": ("pricing", "lpr_1y", float),
-    "INNOCREDIT_FUNDING_FLOOR": ("pricing", "funding_floor", float),
-    "INNOCREDIT_SLA_WORKING_DAYS": ("lifecycle", "sla_working_days", int),
-    "INNOCREDIT_SECOND_APPROVER_THRESHOLD": ("lifecycle", "second_approver_threshold", float),
-    "INNOCREDIT_MAX_SINGLE_LOAN": ("limits", "max_single_loan", float),
-}
+# Deprecated: the names ``load_policy(env=...)`` still understands, until its callers pass ``lpr=`` and
+# ``sla_working_days=`` (the settings module reads ``INNOCREDIT_LPR`` / ``INNOCREDIT_SLA_DAYS``).
+LEGACY_ENV_NAMES = {"INNOCREDIT_LPR_1Y": "lpr", "INNOCREDIT_SLA_WORKING_DAYS": "sla_working_days"}
 
 
-def policy_from_dict(data: Any, file: str = "<dict>", env: Mapping[str, str] | None = None) -> Policy:
-    """Build the policy; ``env`` (default ``os.environ``) may override the values in ``ENV_OVERRIDES``."""
-    env = os.environ if env is None else env
+def _lpr_value(lpr: Decimal | float | str, file: str) -> float:
+    try:
+        return float(as_decimal(lpr))
+    except ValueError as exc:
+        raise PolicyError(file, "$.pricing.lpr_1y", f"override lpr: not a number: {lpr!r}") from exc
+
+
+def _days_value(days: int | str, file: str) -> int:
+    text = str(days).strip()
+    if isinstance(days, bool) or not text.lstrip("-").isdigit():
+        raise PolicyError(file, "$.lifecycle.sla_working_days",
+                          f"override sla_working_days: not a whole number: {days!r}")
+    return int(text)
+
+
+def policy_from_dict(data: Any, file: str = "<dict>", *, lpr: Decimal | float | str | None = None,
+                     sla_working_days: int | str | None = None) -> Policy:
+    """Build the policy from its YAML data; ``lpr`` and ``sla_working_days`` replace the file's values.
+
+    The overrides are validated with the file (an LPR of 3.1 is refused as above the maximum of 1) and
+    recorded in ``Policy.overrides`` by their JSON path. Nothing here reads the environment.
+    """
     data = {k: dict(v) if isinstance(v, dict) else v for k, v in (data or {}).items()}
     overrides: dict[str, str] = {}
-    for var, (section, key, conv) in ENV_OVERRIDES.items():
-        if env.get(var):
-            try:
-                data.setdefault(section, {})[key] = conv(env[var])
-            except ValueError as exc:
-                raise PolicyError(f"environment {var}", f"{section}.{key}", f"not a number: {env[var]!r}") from exc
-            overrides[var] = env[var]
-    _validate(data, POLICY_SCHEMA, file)
+    if lpr is not None:
+        data.setdefault("pricing", {})["lpr_1y"] = _lpr_value(lpr, file)
+        overrides["$.pricing.lpr_1y"] = str(lpr)
+    if sla_working_days is not None:
+        data.setdefault("lifecycle", {})["sla_working_days"] = _days_value(sla_working_days, file)
+        overrides["$.lifecycle.sla_working_days"] = str(sla_working_days)
+    shown = file if not overrides else file + " with overrides " + ", ".join(
+        f"{k.rsplit('.', 1)[-1]}={v}" for k, v in overrides.items())
+    _validate(data, POLICY_SCHEMA, shown)
     p, lim, lc = data["pricing"], data["limits"], data["lifecycle"]
     return Policy(
         lpr_1y=float(p["lpr_1y"]), funding_floor=float(p["funding_floor"]), capital_cost=float(p["capital_cost"]),
@@ -492,7 +482,25 @@ def policy_from_dict(data: Any, file: str = "<dict>", env: Mapping[str, str] | N
     )
 
 
-def load_policy(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Policy:
+def load_policy(lpr: Decimal | float | str | None = None, sla_working_days: int | str | None = None, *,
+                path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Policy:
+    """The lending policy (``policy.yaml``, or ``path``), with the one-year LPR and the decision SLA in working
+    days replaced when given. The caller (the settings module) decides where overrides come from.
+
+    ``env`` is deprecated: a mapping with ``INNOCREDIT_LPR_1Y`` / ``INNOCREDIT_SLA_WORKING_DAYS`` is read as
+    ``lpr`` / ``sla_working_days`` (empty values ignored) for the callers not yet switched. It is never
+    ``os.environ`` unless the caller passes it.
+    """
     path = Path(path) if path else POLICY_FILE
+    name = display_name(path)
+    for var, arg in LEGACY_ENV_NAMES.items():
+        value = (env or {}).get(var)
+        if value:
+            if arg == "lpr" and lpr is None:
+                _lpr_value(value, f"{name} (environment {var})")
+                lpr = value
+            elif arg == "sla_working_days" and sla_working_days is None:
+                _days_value(value, f"{name} (environment {var})")
+                sla_working_days = value
     data, _ = _read_yaml(path)
-    return policy_from_dict(data, str(path), env)
+    return policy_from_dict(data, name, lpr=lpr, sla_working_days=sla_working_days)
