@@ -27,7 +27,7 @@ import polars as pl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from innocredit.core.money import Amount, money
+from innocredit.core.money import Amount, as_decimal, money
 from innocredit.ip.warnings import pledge_warnings
 from innocredit.profile.uscc import uscc_error
 from innocredit.storage import ip as store
@@ -96,14 +96,15 @@ def _amount(value: Amount | None, field: str, *, positive: bool = False) -> Deci
     if value is None:
         return None
     try:
-        d = money(value)
+        exact = as_decimal(value)
     except ValueError as exc:
         raise PledgeError(f"{field} {value!r} is not an amount / {field} 不是金额") from exc
+    if abs(exact) > MAX_AMOUNT:  # checked before rounding: quantize fails beyond 28 digits
+        raise PledgeError(f"{field} {value!r} is more than {MAX_AMOUNT:,} / {field} 过大")
+    d = money(exact)
     if d < 0 or (positive and d == 0):
         raise PledgeError(f"{field} must be {'more than zero' if positive else 'zero or more'}, not {d} / "
                           f"{field} 必须{'大于' if positive else '不小于'}零")
-    if d > MAX_AMOUNT:
-        raise PledgeError(f"{field} {d} is too large / {field} 过大")
     return d
 
 
