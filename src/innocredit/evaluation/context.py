@@ -20,7 +20,7 @@ def as_of_expr(as_of: dt.date | None) -> pl.Expr:
     return pl.lit(as_of, dtype=pl.Date) if as_of is not None else pl.col("as_of")
 
 
-_INPUT_DTYPES = {"number": pl.Float64, "bool": pl.Boolean, "string": pl.String}
+_INPUT_DTYPES: dict[str, pl.DataType] = {"number": pl.Float64(), "bool": pl.Boolean(), "string": pl.String()}
 _TRUE = ("true", "1", "yes", "t", "y")
 _FALSE = ("false", "0", "no", "f", "n")
 
@@ -73,10 +73,11 @@ def prepare(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.dat
     cols = schema.names()
     need = set(system.feature_inputs) | {"uscc", "as_of", "registered_on", "industry_code", "region_code",
                                          "revenue", "revenue_prev"}
+    need |= {j.input for j in system.judgement if j.input is not None}
 
     def dtype(c: str) -> pl.DataType:
         if c in BY_NAME:
-            return BY_NAME[c].dtype
+            return BY_NAME[c].dtype  # type: ignore[return-value]
         return _INPUT_DTYPES[system.input_types.get(c, "number")]
 
     add = [pl.lit(None, dtype=dtype(c)).alias(c) for c in sorted(need) if c not in cols]

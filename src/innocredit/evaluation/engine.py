@@ -234,8 +234,8 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
     grp_exprs, range_exprs = [], []
     for g in system.groups:
         members = [i for i in system.indicators if i.group == g.id]
-        parts = [j for j in system.judgement if j.group == g.id]
-        top = sum(i.max_points for i in members) + sum(j.max_points for j in parts) or 1.0
+        parts = [p for p in system.judgement if p.group == g.id]
+        top = sum(i.max_points for i in members) + sum(p.max_points for p in parts) or 1.0
         grp_exprs.append(group_expr(g, [pl.col(f"pt_{i.id}").fill_null(0.0) for i in members], top)
                          .alias(f"grp_{g.id}"))
         if ranges:
@@ -244,18 +244,21 @@ def _plan(system: System, features: pl.DataFrame | pl.LazyFrame, as_of: dt.date 
                              .alias(f"grl_{g.id}"))
             range_exprs += [
                 group_expr(g, [pl.col(f"ptl_{i.id}").fill_null(0.0) for i in members]
-                           + [pl.col(f"jlo_{j.id}") for j in parts], top).alias(f"glo_{g.id}"),
+                           + [pl.col(f"jlo_{p.id}") for p in parts], top).alias(f"glo_{g.id}"),
                 group_expr(g, [pl.col(f"pt_{i.id}").fill_null(i.max_points) for i in members]
-                           + [pl.col(f"jhi_{j.id}") for j in parts], top).alias(f"ghi_{g.id}"),
+                           + [pl.col(f"jhi_{p.id}") for p in parts], top).alias(f"ghi_{g.id}"),
             ]
     if ranges:
         jexprs = []
-        for j in system.judgement:
-            applies = compile_formula(j.when, get) if j.when is not None else pl.lit(True)
-            jexprs += [pl.when(applies.fill_null(False)).then(pl.lit(j.min_points)).otherwise(pl.lit(0.0))
-                       .cast(pl.Float64).alias(f"jlo_{j.id}"),
-                       pl.when(applies.fill_null(True)).then(pl.lit(j.max_points)).otherwise(pl.lit(0.0))
-                       .cast(pl.Float64).alias(f"jhi_{j.id}")]
+        for part in system.judgement:
+            applies = compile_formula(part.when, get) if part.when is not None else pl.lit(True)
+            lo = pl.when(applies.fill_null(False)).then(pl.lit(part.min_points)).otherwise(pl.lit(0.0))
+            hi = pl.when(applies.fill_null(True)).then(pl.lit(part.max_points)).otherwise(pl.lit(0.0))
+            if part.input is not None:  # the expert's points, when recorded, close the range
+                given = pl.col(part.input).cast(pl.Float64).clip(part.min_points, part.max_points)
+                lo = pl.when(given.is_not_null()).then(given).otherwise(lo)
+                hi = pl.when(given.is_not_null()).then(given).otherwise(hi)
+            jexprs += [lo.cast(pl.Float64).alias(f"jlo_{part.id}"), hi.cast(pl.Float64).alias(f"jhi_{part.id}")]
         if jexprs:
             lf = lf.with_columns(jexprs)
     lf = lf.with_columns(grp_exprs)

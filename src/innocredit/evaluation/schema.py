@@ -54,7 +54,7 @@ _GROUP = {"type": "object", "required": ["id", "name"], "additionalProperties": 
 _JUDGEMENT = {"type": "object", "required": ["id", "name", "group", "max_points"], "additionalProperties": False,
               "properties": {"id": _ID, "name": _TEXT, "group": _ID, "max_points": {"type": "number", "minimum": 0},
                              "min_points": {"type": "number", "minimum": 0}, "when": _FORMULA,
-                             "note": {"type": "string"}}}
+                             "input": {"type": "string"}, "note": {"type": "string"}}}
 # an input column that is not in the feature-table spec, with its type (values are converted when evaluated)
 _INPUT = {"oneOf": [{"type": "string"},
                     {"type": "object", "required": ["name", "type"], "additionalProperties": False,

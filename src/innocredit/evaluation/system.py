@@ -129,6 +129,7 @@ class Judgement:
     min_points: float = 0.0
     when: Formula | None = None
     note: str = ""
+    input: str | None = None  # a numeric input column holding the expert's points, when they are known
 
 
 @dataclass(frozen=True)
@@ -454,10 +455,12 @@ class _Builder:
             seen.add(j["id"])
             if float(j.get("min_points", 0)) > float(j["max_points"]):
                 raise self.fail(f"judgement/{i}/min_points", "min_points is above max_points")
+            if "input" in j and j["input"] not in self.inputs:
+                raise self.fail(f"judgement/{i}/input", f"input {j['input']!r} is not declared in 'inputs'")
             judgement.append(Judgement(j["id"], j["name"], j["group"], float(j["max_points"]),
                                        float(j.get("min_points", 0)),
                                        self.formula(j["when"], f"judgement/{i}/when") if "when" in j else None,
-                                       j.get("note", "")))
+                                       j.get("note", ""), j.get("input")))
         ind_ids = [x.id for x in indicators]
         computed = {"score", "bonus", "deduction", "total_points", "score_low", "total_low", "total_high",
                     "eligible", *(f"pt_{x}" for x in ind_ids),
