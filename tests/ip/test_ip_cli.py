@@ -84,3 +84,61 @@ def test_pool_create_and_value(tmp_path):
     out = json.loads(r.stdout)
     assert {m["uscc"] for m in out["members"]} == {u[0], u[1]}
     assert sum(float(a["amount"]) for a in out["default"]) == 100000.0
+
+
+def test_pledge_list_table_loan_filter_and_refusals_name_the_field(tmp_path):
+    u, p = _files(tmp_path, bad=False)
+    db = ["--database", f"sqlite:///{tmp_path / 'db.sqlite'}"]
+    rows = p.filter((pl.col("status") == "granted") & ~pl.col("pledged")).head(2).rows(named=True)
+    for i, row in enumerate(rows):
+        r = runner.invoke(app, ["ip", "pledge", "register", "--patent-id", row["patent_id"], "--uscc", row["uscc"],
+                                "--bank", "bank-a", "--amount", "500000.005", "--loan-id", f"L-{i}",
+                                "--registered-on", "2026-07-01", *db])
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["ip", "pledge", "list", "--loan-id", "L-1", "--format", "json", *db])
+    listed = json.loads(r.stdout)
+    assert [(x["patent_id"], x["loan_id"], x["secured_amount"]) for x in listed] == [
+        (rows[1]["patent_id"], "L-1", "500000.01")]  # half-up to the fen
+    r = runner.invoke(app, ["ip", "pledge", "list", *db], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "Y2026980000002" in r.stdout and "500,000.01" in r.stdout and "2026-07-01" in r.stdout
+    r = runner.invoke(app, ["ip", "pledge", "release", "--registration-no", "Y2026980000001", "--on", "2026-06-30",
+                            *db])
+    assert r.exit_code == 2 and "before pledge Y2026980000001 was registered" in " ".join(r.output.split())
+    r = runner.invoke(app, ["ip", "pledge", "release", "--registration-no", "Y2026980000001", "--on", "0001-01-01",
+                            *db])
+    assert r.exit_code == 2 and "on 0001-01-01 is outside 1985-9999" in " ".join(r.output.split())
+    r = runner.invoke(app, ["ip", "pledge", "release", "--registration-no", "Y2026980000099", *db])
+    assert r.exit_code == 2 and "no pledge with registration number Y2026980000099" in " ".join(r.output.split())
+
+
+def test_pool_show_lists_the_loans_drawn_on_it(tmp_path):
+    import datetime as dt
+
+    from innocredit.services.database import make_engine, unit_of_work
+    from innocredit.services.ip import allocate_pool
+
+    u, _ = _files(tmp_path, bad=False)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db = ["--database", url]
+    r = runner.invoke(app, ["ip", "pool", "create", "--id", "p1", "--name", "Pool", "--patents",
+                            str(tmp_path / "ip_office.csv"), "--member", u[0], "--member", u[1],
+                            "--created-on", "2026-01-05", *db])
+    assert r.exit_code == 0, r.output
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:
+        allocate_pool(s, pool_id="p1", loan_id="L-1", bank_id="bank-a", uscc=u[0], amount="250000",
+                      on=dt.date(2026, 2, 1))
+        allocate_pool(s, pool_id="p1", loan_id="L-2", bank_id="bank-b", uscc=u[1], amount="100000",
+                      on=dt.date(2026, 2, 2))
+    engine.dispose()
+    r = runner.invoke(app, ["ip", "pool", "show", "--id", "p1", "--format", "json", *db])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["members"] == sorted([u[0], u[1]]) and out["allocated"] == "350000.00"
+    assert [(a["loan_id"], a["bank_id"], a["amount"]) for a in out["allocations"]] == [
+        ("L-1", "bank-a", "250000.00"), ("L-2", "bank-b", "100000.00")]
+    r = runner.invoke(app, ["ip", "pool", "show", "--id", "p1", "--bank", "bank-b", *db], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "L-2" in r.stdout and "L-1" not in r.stdout and "allocated 100,000.00" in r.stdout
+    r = runner.invoke(app, ["ip", "pool", "show", "--id", "p9", *db])
+    assert r.exit_code == 2 and "no pool p9" in r.output

@@ -1,10 +1,11 @@
 """IP verbs: ``innocredit ip value``, ``innocredit ip pledge register|release|enforce|list|check``,
-``innocredit ip pool create|value``. See ``docs/ip.md``."""
+``innocredit ip pool create|show|value``. Every registry and pool step goes through ``innocredit.services.ip``.
+See ``docs/ip.md``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +68,17 @@ def _date(value: str | None, name: str) -> dt.date:
 def _money(value: str | None, name: str) -> Decimal | None:
     if value is None:
         return None
+    from innocredit.core.money import as_decimal, money
+
     try:
-        d = Decimal(value)
-    except InvalidOperation:
+        d = as_decimal(value)
+    except ValueError:
         fail(f"{name} {value!r} is not a number")
     if d < 0:
         fail(f"{name} must not be negative")
-    return d.quantize(Decimal("0.01"))
+    if d >= Decimal("1e16"):
+        fail(f"{name} {value!r} is too large")
+    return money(d)  # half-up to the fen, the platform's money rule
 
 
 def _check_fmt(fmt: str) -> None:
@@ -218,8 +223,8 @@ def pledge_register(
     """Register a pledge; a patent with an active pledge is refused (exit status 2)."""
     from innocredit.ip.records import application_number_error
     from innocredit.profile.uscc import uscc_error
+    from innocredit.services.database import unit_of_work
     from innocredit.services.ip import PledgeError, register_pledge
-    from innocredit.storage.base import unit_of_work
 
     _check_fmt(fmt)
     err = uscc_error(uscc) or application_number_error(patent_id)
@@ -260,8 +265,8 @@ def _show(obj: Any, fmt: str, line: str) -> None:
 
 
 def _close(action: str, registration_no: str, on: str | None, database: str | None, fmt: str) -> None:
+    from innocredit.services.database import unit_of_work
     from innocredit.services.ip import PledgeError, enforce_pledge, release_pledge
-    from innocredit.storage.base import unit_of_work
 
     _check_fmt(fmt)
     day = _date(on, "--on")
@@ -309,8 +314,8 @@ def pledge_list(
     fmt: str = typer.Option("table", "--format", help=FMT_HELP),
 ) -> None:
     """List pledges."""
+    from innocredit.services.database import unit_of_work
     from innocredit.services.ip import PLEDGE_STATUSES, list_pledges
-    from innocredit.storage.base import unit_of_work
 
     _check_fmt(fmt)
     if status is not None and status not in PLEDGE_STATUSES:
@@ -341,8 +346,8 @@ def pledge_check(
 ) -> None:
     """Compare active pledges with the feed; record and print early warnings (lapse, invalidation, expiry,
     transfer attempts)."""
+    from innocredit.services.database import unit_of_work
     from innocredit.services.ip import PledgeError, check_pledges
-    from innocredit.storage.base import unit_of_work
 
     _check_fmt(fmt)
     day = _date(as_of, "--as-of")
@@ -381,8 +386,8 @@ def pool_create(
 ) -> None:
     """Create a patent pool from the members' granted, unpledged patents in the feed."""
     from innocredit.ip.config import PolicyError, load_pool_agreement
+    from innocredit.services.database import unit_of_work
     from innocredit.services.ip import PledgeError, create_pool
-    from innocredit.storage.base import unit_of_work
 
     _check_fmt(fmt)
     try:
@@ -410,6 +415,40 @@ def pool_create(
     _show(out, fmt, f"pool {pool_id}: {len(pairs)} patents from {len(set(member))} members")
 
 
+@pool_app.command("show")
+def pool_show(
+    pool_id: str = typer.Option(..., "--id"),
+    bank: str | None = typer.Option(None, "--bank", help="only this bank's loans"),
+    database: str | None = typer.Option(None, "--database", help=DB_HELP),
+    fmt: str = typer.Option("table", "--format", help=FMT_HELP),
+) -> None:
+    """Show a pool: its patents and members, the loans drawn on it and the amount still allocated."""
+    from innocredit.services.database import unit_of_work
+    from innocredit.services.ip import PledgeError, pool_overview
+
+    _check_fmt(fmt)
+    engine = open_database(database)
+    try:
+        with unit_of_work(engine) as s:
+            out = pool_overview(s, pool_id, bank_id=bank)
+    except PledgeError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    if fmt == "json":
+        echo_json(out)
+        return
+    con = Console()
+    con.print(f"[bold]pool {out['id']}[/] {out['name']} (agreement {out['agreement_id']}, created "
+              f"{out['created_on'].isoformat()}): {len(out['patents'])} patents from {len(out['members'])} members; "
+              f"allocated {out['allocated']:,}", highlight=False)
+    t = Table("loan", "bank", "member", "amount", "allocated", "released")
+    for a in out["allocations"]:
+        t.add_row(a["loan_id"], a["bank_id"], a["uscc"], f"{a['amount']:,}", a["allocated_on"].isoformat(),
+                  a["released_on"].isoformat() if a["released_on"] else "-")
+    con.print(t)
+
+
 @pool_app.command("value")
 def pool_value(
     pool_id: str = typer.Option(..., "--id"),
@@ -425,8 +464,8 @@ def pool_value(
     from innocredit.ip import value_patents
     from innocredit.ip.config import PolicyError, load_pool_agreement
     from innocredit.ip.pools import absorb_default, value_pool
+    from innocredit.services.database import unit_of_work
     from innocredit.services.ip import PledgeError, pool_patents
-    from innocredit.storage.base import unit_of_work
 
     _check_fmt(fmt)
     if (default_member is None) != (loss is None):
