@@ -58,7 +58,7 @@ def load_alert_rules(source: str | Path = "alerts.yaml") -> AlertRules:
     d = read_policy(source, ALERTS_SCHEMA)
     ids = [r["id"] for r in d["rules"]]
     if len(ids) != len(set(ids)):
-        raise PolicyError(str(source), ["at rules: rule ids are not unique"])
+        raise PolicyError(str(source), "$.rules", "rule ids are not unique")
     return AlertRules(str(d["version"]), tuple(d["rules"]))
 
 

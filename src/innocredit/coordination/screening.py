@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from innocredit.coordination.conditions import CONDITION_SCHEMA, compile_condition, condition_fields
-from innocredit.coordination.policy import ID, TEXT, read_policy
+from innocredit.coordination.policy import ID, TEXT, PolicyError, read_policy
 
 SCREENING_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["id", "version", "criteria"], "additionalProperties": False,
@@ -57,8 +57,7 @@ def load_screening_policy(source: str | Path = "screening.yaml") -> ScreeningPol
     d = read_policy(source, SCREENING_SCHEMA)
     ids = [c["id"] for c in d["criteria"]]
     if len(set(ids)) != len(ids):
-        from innocredit.coordination.policy import PolicyError
-        raise PolicyError(str(source), ["at criteria: criterion ids are not unique"])
+        raise PolicyError(str(source), "$.criteria", "criterion ids are not unique")
     return ScreeningPolicy(d["id"], str(d["version"]), tuple(d["criteria"]), tuple(d.get("enrichment", [])),
                            d.get("order_by"))
 

@@ -44,15 +44,19 @@ PolicySource = str | os.PathLike[str] | Traversable
 class PolicyError(ValueError):
     """A policy file that cannot be used: the file, the JSON path inside it (``$`` = the whole document,
     ``""`` = not about a place in the file) and what is wrong. ``problems`` lists every schema problem
-    found (the message shows the most specific one and how many more there are)."""
+    found; the message starts with the most specific one and then names up to four others."""
 
     def __init__(self, file: str, path: str, reason: str, problems: Iterable[str] = ()) -> None:
         self.file, self.path, self.reason = str(file), path, reason
-        self.problems = list(problems) or [f"{path}: {reason}" if path else reason]
-        more = len(self.problems) - 1
-        where = f"{path}: " if path else ""
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
-        super().__init__(f"{self.file}: {where}{reason}{suffix}")
+        first = f"{path}: {reason}" if path else reason
+        self.problems = [first, *(p for p in problems if p != first)]
+        others = self.problems[1:]
+        text = f"{self.file}: {first}"
+        if others:
+            text += "; also " + "; ".join(others[:4])
+            if len(others) > 4:
+                text += f" (and {len(others) - 4} more)"
+        super().__init__(text)
 
 
 def json_path(parts: Iterable[str | int]) -> str:

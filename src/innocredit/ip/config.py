@@ -1,8 +1,10 @@
 """The IP tables and policies as data: YAML files checked against a JSON Schema when loaded.
 
 ``tables/quality_weights.yaml``, ``tables/valuation.yaml``, ``tables/royalty_rates.yaml``,
-``policies/pledge/<bank>.yaml``, ``policies/pools/<agreement>.yaml``. A file that breaks its schema
-raises :class:`PolicyError` naming the file, the path inside the YAML and what is wrong.
+``policies/pledge/<bank>.yaml``, ``policies/pools/<agreement>.yaml``. They are read by the platform's one policy
+loader (``innocredit.core.policy``): a file that breaks its schema raises :class:`PolicyError` naming the file,
+the JSON path inside the YAML and what is wrong (``ip/policies/pledge/x.yaml: $.rates.invention: min 0.6 is
+above max 0.5``).
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
+from innocredit.core.policy import PolicyError, display_name, load_policy_file
 from innocredit.ip.records import IP_KINDS, STATUSES
 
+__all__ = ["ABSORPTION_STEPS", "HAIRCUT_WHEN", "PLEDGE_SCHEMA", "POOL_SCHEMA", "QUALITY_SCHEMA", "ROYALTY_SCHEMA",
+           "VALUATION_SCHEMA", "PolicyError", "Tables", "available", "load_pledge_policy", "load_pool_agreement",
+           "load_tables", "load_yaml"]
+
 _HERE = resources.files("innocredit.ip")
-
-
-class PolicyError(ValueError):
-    """A YAML table or policy that cannot be used (missing, unreadable or against its schema)."""
 
 
 _FRAC = {"type": "number", "minimum": 0, "maximum": 1}
@@ -131,24 +131,15 @@ POOL_SCHEMA: dict[str, Any] = {
 }
 
 
-def load_yaml(path: Any, schema: dict[str, Any], what: str) -> dict[str, Any]:
-    """Read ``path`` and check it against ``schema``; errors name the file and the YAML path."""
-    name = str(path)
+def load_yaml(path: Any, schema: dict[str, Any], what: str = "policy") -> dict[str, Any]:
+    """Read ``path`` and check it against ``schema`` (``core.policy.load_policy_file``); ``what`` names the
+    kind of file in the error when the file is missing."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise PolicyError(f"{name}: no such {what} file") from exc
-    except OSError as exc:
-        raise PolicyError(f"{name}: cannot read: {exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{name}: not valid YAML: {exc}") from exc
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"{name}: {'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}" for e in errors[:10]]
-        raise PolicyError(f"{name}: not a valid {what}:\n" + "\n".join(lines))
-    return data
+        return load_policy_file(path, schema)
+    except PolicyError as exc:
+        if exc.reason == "no such file":
+            raise PolicyError(exc.file, "", f"no such {what} file") from exc
+        raise
 
 
 def _resolve(id_or_path: str | Path, folder: str) -> Any:
@@ -192,11 +183,12 @@ def load_pledge_policy(bank_id_or_path: str | Path = "default") -> dict[str, Any
     """A bank's pledge-rate policy, by id (``policies/pledge/<id>.yaml``) or by path."""
     path = _resolve(bank_id_or_path, "policies/pledge")
     if not Path(str(path)).exists() and not path.is_file():
-        raise PolicyError(f"unknown pledge policy {str(bank_id_or_path)!r}; known: {', '.join(available('policies/pledge'))}")
+        raise PolicyError(display_name(path), "", f"unknown pledge policy {str(bank_id_or_path)!r}; "
+                          f"known: {', '.join(available('policies/pledge'))}")
     policy = load_yaml(path, PLEDGE_SCHEMA, "pledge policy")
     for kind, r in policy["rates"].items():
         if r["min"] > r["max"]:
-            raise PolicyError(f"{path}: rates/{kind}: min {r['min']} is above max {r['max']}")
+            raise PolicyError(display_name(path), f"$.rates.{kind}", f"min {r['min']} is above max {r['max']}")
     return policy
 
 
@@ -204,8 +196,10 @@ def load_pool_agreement(id_or_path: str | Path = "default") -> dict[str, Any]:
     """A patent-pool agreement, by id (``policies/pools/<id>.yaml``) or by path."""
     path = _resolve(id_or_path, "policies/pools")
     if not Path(str(path)).exists() and not path.is_file():
-        raise PolicyError(f"unknown pool agreement {str(id_or_path)!r}; known: {', '.join(available('policies/pools'))}")
+        raise PolicyError(display_name(path), "", f"unknown pool agreement {str(id_or_path)!r}; "
+                          f"known: {', '.join(available('policies/pools'))}")
     agreement = load_yaml(path, POOL_SCHEMA, "pool agreement")
     if agreement["base_rate"] > agreement["max_rate"]:
-        raise PolicyError(f"{path}: base_rate is above max_rate")
+        raise PolicyError(display_name(path), "$.base_rate",
+                          f"{agreement['base_rate']} is above max_rate {agreement['max_rate']}")
     return agreement
