@@ -11,7 +11,8 @@ import polars as pl
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from innocredit.risk.binning import as_polars, is_categorical
-from innocredit.risk.policy import MasterScale, refuse_protected
+from innocredit.risk.fairness import refuse_protected_in
+from innocredit.risk.policy import MasterScale
 from innocredit.risk.scaling import Scaling
 
 _CONSTRAINT = {"ascending": 1, "descending": -1}
@@ -25,7 +26,8 @@ class GBMChallenger(BaseEstimator, ClassifierMixin):
     def __init__(self, features: list[str] | None = None, trends: dict[str, str] | None = None,
                  n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 15,
                  min_child_samples: int = 50, base_score: float = 600.0, base_odds: float = 50.0, pdo: float = 20.0,
-                 master_scale: MasterScale | None = None, n_jobs: int = 2, random_state: int = 42) -> None:
+                 master_scale: MasterScale | None = None, n_jobs: int = 2, random_state: int = 42,
+                 allow_protected: list[str] | None = None) -> None:
         self.features = features
         self.trends = trends
         self.n_estimators = n_estimators
@@ -38,6 +40,7 @@ class GBMChallenger(BaseEstimator, ClassifierMixin):
         self.master_scale = master_scale
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.allow_protected = allow_protected
 
     def _matrix(self, df: pl.DataFrame) -> np.ndarray:
         cols = []
@@ -52,7 +55,7 @@ class GBMChallenger(BaseEstimator, ClassifierMixin):
     def fit(self, X: Any, y: Any) -> GBMChallenger:
         df = as_polars(X)
         self.features_ = list(self.features) if self.features is not None else list(df.columns)
-        refuse_protected(self.features_)
+        refuse_protected_in(df, self.features_, allowed=self.allow_protected)
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(np.unique(y)) != 2:
             raise ValueError("the target needs both classes (0 and 1) in the training data")

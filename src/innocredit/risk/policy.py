@@ -3,6 +3,7 @@ model features (groups and trends), reason codes."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -38,7 +39,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "protected": {
         "type": "object", "required": ["id", "version", "names", "words"], "additionalProperties": False,
         "properties": {"id": _TEXT, "version": {"type": "integer"},
-                       "names": {"type": "array", "items": _TEXT}, "words": {"type": "array", "items": _TEXT}},
+                       "names": {"type": "array", "items": _TEXT}, "words": {"type": "array", "items": _TEXT},
+                       "abbreviations": {"type": "array", "items": _TEXT},
+                       "chinese": {"type": "array", "items": _TEXT},
+                       "value_sets": {"type": "object", "additionalProperties": {
+                           "type": "array", "minItems": 2, "items": _TEXT}}},
     },
     "model_features": {
         "type": "object", "required": ["id", "version", "features"], "additionalProperties": False,
@@ -120,24 +125,57 @@ class MasterScale:
         return [{"grade": g, "pd_min": lo, "pd_max": hi} for g, lo, hi in zip(self.grades, lows, self.pd_max)]
 
 
-def protected_columns(columns: list[str], policy: dict[str, Any] | None = None) -> list[str]:
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [w for w in re.split(r"[_\-.\s]+", spaced.lower()) if w]
+
+
+def protected_rule(column: str, policy: dict[str, Any] | None = None) -> str | None:
+    """The name rule that makes ``column`` a protected attribute (``name``, ``word``, ``abbreviation``,
+    ``chinese``), or None."""
     policy = policy or default_policy("protected")
-    names = {n.lower() for n in policy["names"]}
-    words = {w.lower() for w in policy["words"]}
-    out = []
-    for c in columns:
-        low = c.lower()
-        if low in names or words.intersection(low.replace("-", "_").split("_")):
-            out.append(c)
-    return out
+    low = column.lower()
+    if low in {n.lower() for n in policy["names"]}:
+        return "name"
+    words = _words(column)
+    if {w.lower() for w in policy["words"]}.intersection(words):
+        return "word"
+    if {w.lower() for w in policy.get("abbreviations", [])}.intersection(words):
+        return "abbreviation"
+    if any(z in column for z in policy.get("chinese", [])):
+        return "chinese"
+    return None
 
 
-def refuse_protected(columns: list[str], policy: dict[str, Any] | None = None) -> None:
-    bad = protected_columns(columns, policy)
+def protected_columns(columns: list[str], policy: dict[str, Any] | None = None) -> list[str]:
+    """Columns whose names are protected attributes (see ``protected_rule``)."""
+    return [c for c in columns if protected_rule(c, policy) is not None]
+
+
+def values_rule(values: list[Any], policy: dict[str, Any] | None = None) -> str | None:
+    """The value set (``sex``, ``marital status``, ...) that a column's distinct values look like, or None:
+    at most 12 distinct values, all in the set, at least two of them."""
+    policy = policy or default_policy("protected")
+    distinct = {str(v).strip().lower() for v in values if v is not None and str(v).strip()}
+    if not 2 <= len(distinct) <= 12:
+        return None
+    for name, members in policy.get("value_sets", {}).items():
+        if distinct <= {str(m).lower() for m in members}:
+            return str(name)
+    return None
+
+
+def refuse_protected(columns: list[str], policy: dict[str, Any] | None = None, allowed: Any = ()) -> None:
+    """Refuse protected attributes as features, naming each column with the rule that caught it."""
+    allow = set(allowed or ())
+    bad = [(c, protected_rule(c, policy)) for c in columns if c not in allow]
+    bad = [(c, r) for c, r in bad if r is not None]
     if bad:
         raise ProtectedAttributeError(
-            f"protected personal attributes cannot be model features: {', '.join(bad)} "
-            "(see innocredit/risk/policies/protected.yaml); drop these columns")
+            "protected personal attributes cannot be model features: "
+            + ", ".join(f"{c} (rule: {r})" for c, r in bad)
+            + " (see innocredit/risk/policies/protected.yaml); drop these columns, declare them with --protected "
+            "to use them for fairness checks only, or --allow COLUMN --reason TEXT if the rule is wrong")
 
 
 def feature_trends() -> dict[str, str]:

@@ -17,7 +17,8 @@ INTENDED_USE = ("Probability of default within 12 months for credit decisions on
                 "(科技型中小企业), as one input to a credit officer's decision, with reason codes for notices.")
 LIMITS = [
     "Trained on the data window below only; re-validate on out-of-time data before use as champion.",
-    "Not for individuals (consumer credit); protected personal attributes are refused as features.",
+    "Not for individuals (consumer credit); protected personal attributes are refused as features (by name and by "
+    "value; declared ones are used only for the fairness checks).",
     "PD is calibrated on the development population; monitor PSI/CSI (0.10 watch, 0.25 alert).",
     "Firms with most features missing are scored on missing-value bins and deserve a manual review.",
 ]
@@ -58,7 +59,13 @@ def _jsonable(o: Any) -> Any:
 
 
 def build_card(model: Any, train: pl.DataFrame, target: str, holdout: dict[str, Any],
-               reference: dict[str, Any], source: str | None = None, bank_id: str | None = None) -> dict[str, Any]:
+               reference: dict[str, Any], source: str | None = None, bank_id: str | None = None,
+               validation: dict[str, Any] | None = None, fairness: dict[str, Any] | None = None,
+               governance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The model card. ``holdout``: the validation figures (kept under ``performance.validation`` and, for pages
+    that read the older key, ``performance.holdout``); ``validation``: how they were obtained (method, folds,
+    split); ``fairness``: ``fairness.fairness_report`` on declared protected columns; ``governance``: overrides
+    (allowed protected columns with their reasons)."""
     features = model.raw_features()
     feats: list[dict[str, Any]] = []
     iv = getattr(getattr(model, "binning_", None), "iv_", {})
@@ -72,7 +79,10 @@ def build_card(model: Any, train: pl.DataFrame, target: str, holdout: dict[str, 
         "data_window": data_window(train),
         "features": feats,
         "reason_codes": reason_catalogue(features),
-        "performance": {"holdout": holdout},
+        "performance": {"validation": holdout, "holdout": holdout},
+        "validation": validation or {"method": "holdout", "performance": holdout},
+        "fairness": fairness,
+        "governance": governance or {},
         "scaling": {"base_score": model.base_score, "base_odds": model.base_odds, "pdo": model.pdo},
         "master_scale": {"id": model.master_scale_.id, "version": model.master_scale_.version,
                          "grades": model.master_scale_.ranges()},

@@ -93,9 +93,50 @@ def report_html(report: dict[str, Any], title: str = "Model validation report / 
         st = report["stability"]
         parts.append(f"<h2>Stability / 稳定性</h2><p>Score PSI {st['score_psi']:.4f} ({st['score_level']})</p>")
         parts.append(_table([{"feature": f, **v} for f, v in st["csi"].items()]))
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}.charts svg{margin-right:1em}")
-    data = html.escape(json.dumps(report, ensure_ascii=False, default=str))
+    if report.get("fairness"):
+        parts += fairness_parts(report["fairness"])
+    return _page(title, parts, report)
+
+
+STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
+         "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}.charts svg{margin-right:1em}"
+         ".alert{color:#b00;font-weight:bold}.watch{color:#a60;font-weight:bold}")
+
+
+def _page(title: str, parts: list[str], data_obj: dict[str, Any]) -> str:
+    data = html.escape(json.dumps(data_obj, ensure_ascii=False, default=str))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{style}</style></head><body>{''.join(parts)}"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}"
             f'<script type="application/json" id="report-data">{data}</script></body></html>')
+
+
+def fairness_parts(fair: dict[str, Any]) -> list[str]:
+    """Fairness section: by group at the cut-off, adverse impact ratio, proxies."""
+    parts = [f"<h2>Fairness / 公平性</h2><p>PD cut-off {fair['cutoff_pd']:.4f} ({html.escape(fair['cutoff_rule'])}); "
+             f"adverse impact below {fair['air_threshold']} (four-fifths rule); strong proxy from Cramér's V "
+             f"{fair['proxy_threshold']}</p>"]
+    for col, a in fair.get("attributes", {}).items():
+        air = a.get("adverse_impact_ratio")
+        flag = ' <span class="alert">adverse impact</span>' if a.get("adverse_impact") else ""
+        parts.append(f"<h3>{html.escape(col)}: adverse impact ratio "
+                     f"{'-' if air is None else f'{air:.3f}'}{flag}</h3>" + _table(a["groups"]))
+        parts.append(_table(a["proxies"]))
+    return parts
+
+
+def monitor_html(result: dict[str, Any], title: str = "Model monitoring / 模型监测") -> str:
+    """The monitoring result as self-contained HTML: PSI by score band, CSI by feature, alerts, default rate
+    by grade."""
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    if "model" in result:
+        parts.append(f"<p>Model / 模型: {html.escape(str(result['model']))}; records {result['n_later']} "
+                     f"(reference {result['n_dev']})</p>")
+    lvl = result["score_level"]
+    parts.append(f'<h2>Score PSI / 分数稳定性: <span class="{html.escape(lvl)}">{result["score_psi"]:.4f} '
+                 f"({html.escape(lvl)})</span></h2>" + _table(result.get("score_bands", [])))
+    parts.append("<h2>Alerts / 预警</h2>" + _table(result.get("alerts", [])))
+    parts.append("<h2>CSI by feature / 特征稳定性</h2>"
+                 + _table([{"feature": f, **v} for f, v in result["csi"].items()]))
+    if result.get("default_rate_by_grade"):
+        parts.append("<h2>Default rate by grade / 分级违约率</h2>" + _table(result["default_rate_by_grade"]))
+    return _page(title, parts, result)

@@ -13,8 +13,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from innocredit.risk.binning import CAT_MIN_COUNT, CAT_MIN_SHARE, CAT_SMOOTHING, SMALL, Binning, as_polars
 from innocredit.risk.calibration import Calibrator
+from innocredit.risk.fairness import refuse_protected_in
 from innocredit.risk.logistic import _blas_controller, fit_logistic
-from innocredit.risk.policy import MasterScale, refuse_protected
+from innocredit.risk.policy import MasterScale
 from innocredit.risk.scaling import Scaling
 
 
@@ -79,7 +80,8 @@ class Scorecard(BaseEstimator, ClassifierMixin):
                  max_corr: float = 0.8, C: float = 1.0, base_score: float = 600.0, base_odds: float = 50.0,
                  pdo: float = 20.0, calibration: str = "platt", master_scale: MasterScale | None = None,
                  n_reasons: int = 4, n_jobs: int = 1, cat_min_count: int = CAT_MIN_COUNT,
-                 cat_min_share: float = CAT_MIN_SHARE, cat_smoothing: float = CAT_SMOOTHING) -> None:
+                 cat_min_share: float = CAT_MIN_SHARE, cat_smoothing: float = CAT_SMOOTHING,
+                 allow_protected: list[str] | None = None) -> None:
         self.features = features
         self.trends = trends
         self.default_trend = default_trend
@@ -99,6 +101,7 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         self.cat_min_count = cat_min_count
         self.cat_min_share = cat_min_share
         self.cat_smoothing = cat_smoothing
+        self.allow_protected = allow_protected
 
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> Scorecard:
@@ -110,7 +113,7 @@ class Scorecard(BaseEstimator, ClassifierMixin):
     def _fit(self, X: Any, y: Any) -> Scorecard:
         df = as_polars(X)
         features = list(self.features) if self.features is not None else list(df.columns)
-        refuse_protected(features)
+        refuse_protected_in(df, features, allowed=self.allow_protected)
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(np.unique(y)) != 2:
             raise ValueError("the target needs both classes (0 and 1) in the training data")

@@ -235,3 +235,41 @@ def validate(model: Any, data: pl.DataFrame, target: str, dev: pl.DataFrame | di
     if dev is not None:
         report["stability"] = stability(model, dev, data)
     return report
+
+
+def monitor(model: Any, reference: dict[str, Any], later: pl.DataFrame, target: str | None = None) -> dict[str, Any]:
+    """Monitoring of new data against the training reference (from the model card): PSI of the score with the
+    share and PSI contribution of each score band, CSI of each feature, alerts at PSI 0.10 (watch) and 0.25
+    (alert), and the default rate by grade when ``target`` is present with outcomes. Only counting: works on
+    any sample size, and unseen categories fall in the bins the model gives them."""
+    later = as_polars(later)
+    out = stability(model, reference, later)
+    edges = np.asarray(reference["score_edges"], dtype=float)
+    e = np.asarray(reference["score_counts"], dtype=float)
+    s_new = model.score_points(later) if later.height else np.empty(0)
+    a = np.bincount(np.searchsorted(edges, s_new, side="right"), minlength=len(edges) + 1).astype(float)
+    es = np.maximum(e / max(e.sum(), 1.0), _FLOOR)
+    as_ = np.maximum(a / max(a.sum(), 1.0), _FLOOR)
+    bounds = [-np.inf, *edges.tolist(), np.inf]
+    out["score_bands"] = [{"band": f"[{bounds[i]:.1f}, {bounds[i + 1]:.1f})", "expected_share": float(e[i] / max(e.sum(), 1)),
+                           "actual_share": float(a[i] / max(a.sum(), 1)), "count": int(a[i]),
+                           "psi": float((as_[i] - es[i]) * np.log(as_[i] / es[i]))} for i in range(len(e))]
+    out["alerts"] = [{"what": "score", "psi": out["score_psi"], "level": out["score_level"]}] \
+        if out["score_level"] in ("watch", "alert") else []
+    out["alerts"] += [{"what": f, "csi": v["csi"], "level": v["level"]} for f, v in out["csi"].items()
+                      if v["level"] in ("watch", "alert")]
+    if target and target in later.columns and later.height:
+        lab = later.filter(pl.col(target).is_not_null())
+        if lab.height:
+            y = lab[target].cast(pl.Float64).to_numpy()
+            pd_ = model.predict_proba(lab)[:, 1]
+            grades = model.master_scale_.grade(pd_)
+            rows = []
+            for g in model.master_scale_.grades:
+                m = grades == g
+                if m.any():
+                    rows.append({"grade": g, "n": int(m.sum()), "defaults": int(y[m].sum()),
+                                 "default_rate": float(y[m].mean()), "mean_pd": float(pd_[m].mean())})
+            out["default_rate_by_grade"] = rows
+            out["performance"] = discrimination(y, pd_)
+    return out

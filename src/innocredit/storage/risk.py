@@ -137,6 +137,13 @@ class RiskModelRepository:
                              .values(status="champion"))
         return self.get(model_id, version)
 
+    def set_card(self, model_id: str, version: int, card: dict[str, Any]) -> dict[str, Any]:
+        """Replace the stored model card (e.g. to record a governance override)."""
+        self.get(model_id, version)
+        self.session.execute(update(RiskModel).where(RiskModel.id == model_id, RiskModel.version == version)
+                             .values(card=card))
+        return self.get(model_id, version)
+
     def retire(self, model_id: str, version: int) -> dict[str, Any]:
         self.get(model_id, version)
         self.session.execute(update(RiskModel).where(RiskModel.id == model_id, RiskModel.version == version)
