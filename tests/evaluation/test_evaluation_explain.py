@@ -1,5 +1,7 @@
 """Explanation and path: values, bands and the cheapest changes, computed by the engine."""
 
+import pytest
+
 from innocredit.evaluation import explain, explain_text, load_system
 
 
@@ -44,3 +46,40 @@ def test_explain_with_track(cases):
     assert any(p["field"] == "rd_expense" and p["points_gain"] > 0 for p in e["paths"])
     text = explain_text(e, "en")
     assert "track: better than" in text
+
+
+def test_cheapest_combination_by_declared_costs(firm):
+    # 创新型: no main-product IP (0 points), R&D 1,199,999 / 40m = 2.99998% -> 10: innovation 10 < 20.
+    # Single changes that qualify: a Class I right (+15, cost 150,000) or R&D +67% to 5% (+20, ~804,000).
+    # R&D +1% (+12,000 -> 3.03% -> 15) and a Class II right (+5, cost 50,000) reach innovation 20 for 62,000.
+    df = firm(ip_class1_main_product=0, ip_class2_main_product=0, rd_expense=1_199_999.0)
+    e = explain(load_system("innovative-sme"), df, df["uscc"][0], "en")
+    c = e["combination"]
+    assert c["reaches"] and [x["field"] for x in c["changes"]] == ["rd_expense", "ip_class2_main_product"]
+    assert c["cost"] == pytest.approx(0.01 * 1_199_999 + 50_000)
+    assert c["new_score"] == 80.0  # 5 + 15 + 20 + 10 + 10 + 20
+    assert c["text"].endswith("→ 80 points, qualifies; cost 62,000 CNY")
+    assert "cheapest combination: more R&D expense +1%" in explain_text(e, "en")
+    # the main-business revenue lever declares no cost: it is left out of the combination
+    assert all(x["field"] != "main_business_revenue" for x in c["changes"])
+
+
+def test_combination_says_when_the_line_cannot_be_reached(cases):
+    # 高新: without the experts' points the lowest reachable total is at most 51, never above 70
+    e = explain(load_system("high-tech"), cases, "91330106100000016Y", "en")
+    c = e["combination"]
+    assert not c["reaches"] and c["text"].startswith("the line (70) cannot be reached with the levers given")
+
+
+def test_explain_shows_the_reachable_range_for_high_tech(cases):
+    e = explain(load_system("high-tech"), cases, "91330106100000016Y", "en")
+    r = e["reachable"]
+    assert (r["computable_low"], r["computable_high"], r["total_low"], r["total_high"]) == (21.0, 34.0, 21.0, 70.0)
+    assert r["state"] == "not_qualified"
+    assert [(j["id"], j["min"], j["max"]) for j in r["judgement"]] == [
+        ("ip_advancement", 0.0, 8.0), ("ip_core_support", 0.0, 8.0), ("standards", 0.0, 2.0),
+        ("rd_management", 0.0, 20.0)]
+    text = explain_text(e, "en")
+    assert "reachable total: 21–70 (rule: score > 70) — not qualified" in text
+    assert "computable part: 21–34" in text
+    assert "可达总分: 21–70" in explain_text(explain(load_system("high-tech"), cases, "91330106100000016Y", "zh"), "zh")

@@ -103,6 +103,8 @@ def explain(system: System, features: pl.DataFrame, uscc: str, lang: str = "en",
             "value_text": fmt_value(value, alt.format if ind.best_of else ind.format, lang),
             "points": pts, "max_points": ind.max_points, "band": band,
         }
+        if system.has_ranges:
+            entry["points_low"] = res.get(f"ptl_{ind.id}")
         if ind.best_of:
             entry["chosen"] = alt.name[lang]
         if f"tpct_{ind.id}" in res:
@@ -132,8 +134,27 @@ def explain(system: System, features: pl.DataFrame, uscc: str, lang: str = "en",
                         "percentile": res["track_pct_total"], "industry_growth": res["track_industry_growth"],
                         "text": track_sentence(res["track_pct_total"], res["track_n"], res["track_level"],
                                                res["track_cohort"], lang)}
-    out["paths"] = find_paths(system, features, row, res, ts, lang, as_of) if paths else []
+    if system.has_ranges:
+        out["reachable"] = _reachable(system, res, lang)
+    if paths:
+        runs = _single_lever_runs(system, features, row, res, ts, as_of)
+        out["paths"] = find_paths(system, features, row, res, ts, lang, as_of, runs)
+        out["combination"] = cheapest_combination(system, features, row, res, ts, lang, as_of, runs)
+    else:
+        out["paths"], out["combination"] = [], None
     return out
+
+
+def _reachable(system: System, res: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The reachable range: computable points (lowest and highest of the policy ranges), the expert-judgement
+    parts with their ranges for this enterprise, the lowest and highest reachable totals and the state."""
+    parts = [{"id": j.id, "name": j.name[lang], "group": j.group, "min": res.get(f"jlo_{j.id}"),
+              "max": res.get(f"jhi_{j.id}"), "note": j.note} for j in system.judgement]
+    return {"state": res["state"], "computable_low": res["score_low"], "computable_high": res["score"],
+            "total_low": res["total_low"], "total_high": res["total_high"], "line": system.qualification_line,
+            "rule": system.qualification.text, "judgement": parts,
+            "groups": [{"id": g.id, "name": g.name[lang], "low": res.get(f"glo_{g.id}"),
+                        "high": res.get(f"ghi_{g.id}")} for g in system.groups]}
 
 
 def _total_pct(system: System, features: pl.DataFrame, ts: pl.DataFrame, uscc: str, score: float,
@@ -157,28 +178,52 @@ def _candidates(lever: Lever, current: float) -> np.ndarray:
     return lever.step * np.arange(1, lever.max_steps + 1)
 
 
+def _changed_rows(row: pl.DataFrame, levers: list[Lever], deltas: np.ndarray) -> pl.DataFrame:
+    """Copies of the enterprise's row, one per line of ``deltas`` (rows × levers): each lever's change is added to
+    its field and to the fields that move with it. Unknown (null) fields stay unknown."""
+    n = deltas.shape[0]
+    cand = row.select(pl.all().repeat_by(n).explode())
+    adds: dict[str, np.ndarray] = {}
+    for j, lever in enumerate(levers):
+        for f in (lever.field, *lever.also):
+            if row[f][0] is None:
+                continue
+            adds[f] = adds.get(f, np.zeros(n)) + deltas[:, j]
+    changes = []
+    for f, add in adds.items():
+        dtype = BY_NAME[f].dtype if f in BY_NAME else pl.Float64
+        changes.append((pl.col(f).cast(pl.Float64) + pl.Series(add)).cast(dtype).alias(f))
+    return cand.with_columns(*changes, pl.format("__c{}", pl.int_range(pl.len())).alias("uscc"))
+
+
+def _evaluate_changes(system: System, features: pl.DataFrame, row: pl.DataFrame, base: dict[str, Any],
+                      ts: pl.DataFrame | None, as_of: dt.date | None, levers: list[Lever],
+                      deltas: np.ndarray) -> pl.DataFrame:
+    cand = _changed_rows(row, levers, deltas)
+    cts = _candidate_track(system, features, cand, ts, base, as_of) if ts is not None else None
+    return evaluate(system, cand, as_of, track_stats=cts, total_percentile=False)
+
+
+def _lever_cost(lever: Lever, deltas: np.ndarray) -> np.ndarray:
+    """Cost of changes: a relative lever costs ``cost`` (default 1) per unit of its field (a yuan of R&D costs a
+    yuan); a step lever costs ``cost`` (default 1) per step."""
+    unit = lever.cost if lever.cost is not None else 1.0
+    return deltas * unit if lever.relative else deltas / lever.step * unit
+
+
+def _target_score(system: System, res: pl.DataFrame) -> pl.Series:
+    """The total that the qualification line is read on: the lowest reachable total for systems with ranges."""
+    return res["total_low"] if system.has_ranges else res["score"]
+
+
 def find_paths(system: System, features: pl.DataFrame, row: pl.DataFrame, base: dict[str, Any],
-               ts: pl.DataFrame | None, lang: str, as_of: dt.date | None) -> list[dict[str, Any]]:
+               ts: pl.DataFrame | None, lang: str, as_of: dt.date | None,
+               runs: list[tuple[Lever, float, np.ndarray, pl.DataFrame]] | None = None) -> list[dict[str, Any]]:
     """For each lever, the smallest change that qualifies (or, when already qualified or out of reach, that adds
     points), evaluated by the engine on copies of the enterprise's row."""
     out = []
-    for lever in system.levers:
-        cur = row[lever.field][0]
-        if cur is None:
-            continue
-        deltas = _candidates(lever, float(cur))
-        n = len(deltas)
-        cand = row.select(pl.all().repeat_by(n).explode())
-        cand = cand.with_columns(pl.Series("__d", deltas))
-        changes = []
-        for f in (lever.field, *lever.also):
-            if cand[f].null_count():
-                continue
-            dtype = BY_NAME[f].dtype if f in BY_NAME else pl.Float64
-            changes.append((pl.col(f).cast(pl.Float64) + pl.col("__d")).cast(dtype).alias(f))
-        cand = cand.with_columns(*changes, pl.format("__c{}", pl.int_range(pl.len())).alias("uscc")).drop("__d")
-        cts = _candidate_track(system, features, cand, ts, base, as_of) if ts is not None else None
-        res = evaluate(system, cand, as_of, track_stats=cts, total_percentile=False)
+    runs = runs if runs is not None else _single_lever_runs(system, features, row, base, ts, as_of)
+    for lever, cur, deltas, res in runs:
         gain = res["score"] - base["score"]
         q = res["qualified"].to_numpy()
         target = np.nonzero(q)[0] if not base["qualified"] else np.array([], dtype=int)
@@ -189,22 +234,135 @@ def find_paths(system: System, features: pl.DataFrame, row: pl.DataFrame, base: 
             continue
         i = int(target[0])
         d = float(deltas[i])
-        rel = d / float(cur) if float(cur) > 0 else None
+        rel = d / cur if cur > 0 else None
         out.append({
             "field": lever.field, "change": d, "relative_change": rel, "points_gain": float(gain[i]),
             "new_score": float(res["score"][i]), "qualifies": bool(qualifies),
+            "cost": float(_lever_cost(lever, np.array([d]))[0]),
             "text": _path_text(lever, d, rel, float(gain[i]), qualifies, lang),
         })
     out.sort(key=lambda p: (not p["qualifies"], p["relative_change"] if p["relative_change"] is not None else 1e9))
     return out
 
 
-def _path_text(lever: Lever, d: float, rel: float | None, gain: float, qualifies: bool, lang: str) -> str:
+def _single_lever_runs(system: System, features: pl.DataFrame, row: pl.DataFrame, base: dict[str, Any],
+                       ts: pl.DataFrame | None, as_of: dt.date | None) -> list[tuple[Lever, float, np.ndarray,
+                                                                                    pl.DataFrame]]:
+    """Each usable lever (its field known) with its candidate changes evaluated one lever at a time."""
+    runs = []
+    for lever in system.levers:
+        cur = row[lever.field][0]
+        if cur is None:
+            continue
+        deltas = _candidates(lever, float(cur))
+        res = _evaluate_changes(system, features, row, base, ts, as_of, [lever], deltas.reshape(-1, 1))
+        runs.append((lever, float(cur), deltas, res))
+    return runs
+
+
+_MAX_COMBINATIONS = 2_000_000
+_VERIFY = 400
+
+
+def cheapest_combination(system: System, features: pl.DataFrame, row: pl.DataFrame, base: dict[str, Any],
+                         ts: pl.DataFrame | None, lang: str, as_of: dt.date | None,
+                         runs: list[tuple[Lever, float, np.ndarray, pl.DataFrame]] | None = None
+                         ) -> dict[str, Any] | None:
+    """The cheapest combination of lever changes (by the levers' declared costs) that qualifies, or a statement
+    that the levers given cannot reach the line. None when the enterprise already qualifies or has no levers.
+
+    Search: each lever's candidate changes are evaluated alone; only the changes that add points over every
+    cheaper change of the same lever are kept; all combinations of those are ranked by cost with their points
+    estimated as the sum of the single-lever gains, and the cheapest candidates whose estimate reaches the line
+    (and the combination of every lever at its maximum) are evaluated exactly by the engine, in one batch."""
+    if base["qualified"] or not system.levers:
+        return None
+    runs = runs if runs is not None else _single_lever_runs(system, features, row, base, ts, as_of)
+    runs = [r for r in runs if r[0].cost is not None]  # only levers with a declared cost take part
+    if not runs:
+        return None
+    base_t = float(base["total_low"] if system.has_ranges else base["score"])
+    levels, gains, costs, levers = [], [], [], []
+    for lever, _cur, deltas, res in runs:
+        g = _target_score(system, res).to_numpy() - base_t
+        c = _lever_cost(lever, deltas)
+        keep_d, keep_g, keep_c, best = [0.0], [0.0], [0.0], 1e-9
+        for d, gi, ci in zip(deltas, g, c):
+            if gi > best:  # adds points over every cheaper change of this lever
+                keep_d.append(float(d))
+                keep_g.append(float(gi))
+                keep_c.append(float(ci))
+                best = gi
+        # the largest change too: it may qualify through a condition without adding points
+        if float(deltas[-1]) != keep_d[-1]:
+            keep_d.append(float(deltas[-1]))
+            keep_g.append(float(g[-1]))
+            keep_c.append(float(c[-1]))
+        levers.append(lever)
+        levels.append(np.array(keep_d))
+        gains.append(np.array(keep_g))
+        costs.append(np.array(keep_c))
+    sizes = [len(x) for x in levels]
+    total = int(np.prod(sizes))
+    while total > _MAX_COMBINATIONS:  # thin the longest list (keep its ends)
+        k = int(np.argmax(sizes))
+        idx = np.unique(np.r_[0, np.arange(1, sizes[k] - 1, 2), sizes[k] - 1])
+        levels[k], gains[k], costs[k] = levels[k][idx], gains[k][idx], costs[k][idx]
+        sizes[k] = len(idx)
+        total = int(np.prod(sizes))
+    grid = np.stack(np.meshgrid(*[np.arange(n) for n in sizes], indexing="ij"), -1).reshape(-1, len(sizes))
+    est: np.ndarray = np.sum([gains[j][grid[:, j]] for j in range(len(sizes))], axis=0) + base_t
+    cost: np.ndarray = np.sum([costs[j][grid[:, j]] for j in range(len(sizes))], axis=0)
+    line = system.qualification_line
+    ok: np.ndarray = (est >= line - 1e-9) if line is not None else np.full(len(est), True)
+    ok = ok & grid.any(axis=1)
+    order = np.nonzero(ok)[0]
+    order = order[np.argsort(cost[order], kind="stable")][:_VERIFY]
+    top = np.array([n - 1 for n in sizes])
+    pick = np.vstack([grid[order], top[None, :]]) if len(order) else top[None, :]
+    deltas = np.column_stack([levels[j][pick[:, j]] for j in range(len(sizes))])
+    res = _evaluate_changes(system, features, row, base, ts, as_of, levers, deltas)
+    q = res["qualified"].to_numpy()
+    cost_pick = np.array([sum(costs[j][pick[i, j]] for j in range(len(sizes))) for i in range(len(pick))])
+    hits = np.nonzero(q)[0]
+    unit = next((str(lv.cost_unit[lang]) for lv in levers if lv.cost_unit), "")
+    if hits.size == 0:
+        best_score = float(_target_score(system, res)[len(pick) - 1])
+        text = (f"以给定的调整手段无法达到{line:g}分线（全部用到上限也只有{best_score:.4g}分）" if lang == "zh" else
+                f"the line ({line:g}) cannot be reached with the levers given "
+                f"(every lever at its maximum gives {best_score:.4g})") if line is not None else \
+            ("以给定的调整手段无法达标" if lang == "zh" else "the levers given cannot qualify the enterprise")
+        return {"reaches": False, "changes": [], "cost": None, "new_score": best_score, "text": text}
+    i = int(hits[np.argmin(cost_pick[hits])])
+    changes = []
+    for j, lever in enumerate(levers):
+        d = float(deltas[i, j])
+        if d == 0:
+            continue
+        cur = float(row[lever.field][0])
+        rel = d / cur if cur > 0 else None
+        changes.append({"field": lever.field, "change": d, "relative_change": rel,
+                        "cost": float(_lever_cost(lever, np.array([d]))[0]),
+                        "text": _change_text(lever, d, rel, lang)})
+    new_score = float(_target_score(system, res)[i])
+    total_cost = float(cost_pick[i])
+    money = f"{total_cost:,.0f}{' ' + unit if unit else ''}"
+    text = (" + ".join(str(c["text"]) for c in changes)
+            + (f" → {new_score:.4g}分，达标；成本 {money}" if lang == "zh"
+               else f" → {new_score:.4g} points, qualifies; cost {money}"))
+    return {"reaches": True, "changes": changes, "cost": total_cost, "cost_unit": unit, "new_score": new_score,
+            "text": text}
+
+
+def _change_text(lever: Lever, d: float, rel: float | None, lang: str) -> str:
     if lever.relative:
         amount = f"+{rel * 100:.0f}% (+¥{d:,.0f})" if rel is not None else f"+¥{d:,.0f}"
-        change = f"{lever.name[lang]} {amount}"
-    else:
-        change = f"{'增加' if lang == 'zh' else ''}{d:g}{'' if lang == 'zh' else ' '}{lever.name[lang]}"
+        return f"{lever.name[lang]} {amount}"
+    return f"{'增加' if lang == 'zh' else ''}{d:g}{'' if lang == 'zh' else ' '}{lever.name[lang]}"
+
+
+def _path_text(lever: Lever, d: float, rel: float | None, gain: float, qualifies: bool, lang: str) -> str:
+    change = _change_text(lever, d, rel, lang)
     tail = f" → {_w('qualifies', lang)}" if qualifies else ""
     return f"{change} → +{gain:.4g} {_w('points', lang)}{tail}"
 
@@ -268,7 +426,18 @@ def explain_text(e: dict[str, Any], lang: str = "en") -> str:
         lines.append(f"{'缺失字段' if zh else 'missing fields'}: {', '.join(e['missing'])}")
     if e.get("track"):
         lines.append(f"{'赛道' if zh else 'track'}: {e['track']['text']}")
+    if e.get("reachable"):
+        r = e["reachable"]
+        state = {"qualified": ("达标", "qualified"), "possible": ("可能达标", "possible"),
+                 "not_qualified": ("不达标", "not qualified")}[r["state"]][0 if zh else 1]
+        lines.append(f"{'可计算部分' if zh else 'computable part'}: {r['computable_low']:.4g}–{r['computable_high']:.4g}")
+        for j in r["judgement"]:
+            lines.append(f"  {'需专家评价' if zh else 'expert judgement'}: {j['name']}: {j['min']:g}–{j['max']:g}")
+        lines.append(f"{'可达总分' if zh else 'reachable total'}: {r['total_low']:.4g}–{r['total_high']:.4g} "
+                     f"({'规则' if zh else 'rule'}: {r['rule']}) — {state}")
     if e["paths"]:
         lines.append("路径（单项最小改变）:" if zh else "paths (smallest single change):")
         lines += [f"  {p['text']}" for p in e["paths"]]
+    if e.get("combination"):
+        lines.append(("最低成本组合: " if zh else "cheapest combination: ") + e["combination"]["text"])
     return "\n".join(lines)

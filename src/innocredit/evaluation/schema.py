@@ -65,6 +65,7 @@ _INPUT = {"oneOf": [{"type": "string"},
 _LEVER = {"type": "object", "required": ["field", "name"], "additionalProperties": False,
           "properties": {"field": {"type": "string"}, "name": _TEXT, "step": {"type": "number", "exclusiveMinimum": 0},
                          "cost": {"type": "number", "minimum": 0}, "cost_unit": _TEXT,
+                         "assumption": {"type": "boolean"}, "note": {"type": "string"},
                          "max_steps": {"type": "integer", "minimum": 1}, "relative": {"type": "boolean"},
                          "also": {"type": "array", "items": {"type": "string"}}}}
 _LEVEL = {"type": "object", "required": ["id", "keys", "name"], "additionalProperties": False,
