@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from innocredit.risk.report import report_html
-from innocredit.storage.risk import RiskModelRepository
+from innocredit.services import risk as risk_service
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.problems import ProblemError
@@ -17,16 +17,11 @@ router = APIRouter(include_in_schema=False)
 ROLES = ("bank_modeller", "bank_approver", "bank_officer")
 
 
-def _lister(repo: RiskModelRepository):  # type: ignore[no-untyped-def]
-    return getattr(repo, "list_models", None) or repo.list  # type: ignore[attr-defined]
-
-
 @router.get("/models")
 def models(request: Request, principal: Principal = Depends(require_roles(*ROLES)),
            session: Session = SESSION) -> Response:
-    repo = RiskModelRepository(session)
-    rows = _lister(repo)(bank_id=principal.bank_id or "-")
-    runs = {(m["id"], m["version"]): repo.validations(m["id"], m["version"]) for m in rows}
+    rows = risk_service.list_models(session, bank_id=principal.bank_id or "-")
+    runs = {(m["id"], m["version"]): risk_service.validations(session, m["id"], m["version"]) for m in rows}
     return render(request, "models.html", models=rows, runs=runs)
 
 
@@ -34,12 +29,11 @@ def models(request: Request, principal: Principal = Depends(require_roles(*ROLES
 def report(model_id: str, version: int, request: Request, principal: Principal = Depends(require_roles(*ROLES)),
            session: Session = SESSION) -> Response:
     """The latest validation run of one of the bank's models, as the risk area's HTML report."""
-    repo = RiskModelRepository(session)
     try:
-        card = repo.get(model_id, version, principal.bank_id or "-")
-    except ValueError as exc:
+        card = risk_service.get_model(session, model_id, version, principal.bank_id or "-")
+    except risk_service.RegistryError as exc:
         raise ProblemError(404, "model not found", "not-found") from exc
-    runs = repo.validations(model_id, version)
+    runs = risk_service.validations(session, model_id, version)
     if not runs:
         raise ProblemError(404, "no validation run for this model", "not-found")
     run = runs[-1]

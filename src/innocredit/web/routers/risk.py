@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from innocredit.storage.risk import RiskModelRepository
+from innocredit.services import risk as risk_service
 from innocredit.web import risk_access
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
@@ -51,10 +51,6 @@ class ValidationOut(BaseModel):
     created_at: dt.datetime | None = None
 
 
-def _lister(repo: RiskModelRepository) -> Any:
-    return getattr(repo, "list_models", None) or repo.list  # type: ignore[attr-defined]
-
-
 @router.get("/enterprises/{uscc}/risk", response_model=RiskScore)
 def score(uscc: str, request: Request, lang: str = Query("zh", pattern="^(zh|en)$"),
           principal: Principal = Depends(require_roles(*BANK)), session: Session = SESSION) -> dict:
@@ -74,16 +70,15 @@ def models(status: str | None = Query(None, pattern="^(candidate|champion|retire
            page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*BANK)),
            session: Session = SESSION) -> dict:
     """The bank's own models (never another bank's)."""
-    rows = _lister(RiskModelRepository(session))(bank_id=principal.bank_id or "-", status=status)
+    rows = risk_service.list_models(session, bank_id=principal.bank_id or "-", status=status)
     return paginate(rows, page)
 
 
 @router.get("/risk/models/{model_id}/{version}/validations", response_model=Page[ValidationOut])
 def validations(model_id: str, version: int, page: PageParams = Depends(page_params),
                 principal: Principal = Depends(require_roles(*BANK)), session: Session = SESSION) -> dict:
-    repo = RiskModelRepository(session)
     try:
-        repo.get(model_id, version, principal.bank_id or "-")
-    except ValueError as exc:
+        risk_service.get_model(session, model_id, version, principal.bank_id or "-")
+    except risk_service.RegistryError as exc:
         raise ProblemError(404, "model not found", "not-found") from exc
-    return paginate(repo.validations(model_id, version), page)
+    return paginate(risk_service.validations(session, model_id, version), page)
