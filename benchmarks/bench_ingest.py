@@ -1,7 +1,7 @@
 """Benchmark: ingest the department feeds of N enterprises (issue 2: 100,000, ~1M rows) into SQLite and PostgreSQL.
 
 Input: ``innocredit.synthetic.write_feeds`` (Parquet), generated once before timing.
-Ours: ``innocredit.ingest.service.ingest_dir`` — read, validate every value, diff against the store,
+Ours: ``innocredit.services.feeds.ingest_dir`` — read, validate every value, diff against the store,
 lineage (batch + source line), one transaction per file; bulk path = executemany (SQLite) / COPY (PostgreSQL).
 Peer: the same rows read with polars and sent with a plain bulk ``INSERT`` (``executemany`` on the DB
 driver's cursor) into the same tables, one commit per file, no validation.
@@ -30,7 +30,7 @@ OURS = r'''
 import time
 from innocredit.storage.base import make_engine
 from innocredit.storage.migrate import upgrade
-from innocredit.ingest.service import ingest_dir, features_as_of
+from innocredit.services.feeds import ingest_dir, features_as_of
 e = make_engine({url!r}); upgrade(e)
 t = time.perf_counter(); r = ingest_dir(e, {feed_dir!r}); s = time.perf_counter() - t
 assert r.ok, r.problems[:5]

@@ -107,7 +107,7 @@ def test_bad_rules_file_names_the_problem(tmp_path):
                      "    source: features\n    when: [{field: a, change: increased}]\n",
                      __import__("innocredit.coordination.alerts", fromlist=["ALERTS_SCHEMA"]).ALERTS_SCHEMA,
                      "alerts.yaml")
-    assert "rules/0/severity" in str(e.value) and "alerts.yaml" in str(e.value)
+    assert "$.rules[0].severity" in str(e.value) and "alerts.yaml" in str(e.value)
     p = tmp_path / "dup.yaml"
     p.write_text("id: a\nversion: '1'\nrules:\n" + "".join(
         "  - {id: x, name: {zh: 甲, en: A}, severity: low, source: loans, when: [{field: a, change: increased}]}\n"

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from innocredit.coordination import service
 from innocredit.coordination.consent import Consent, ConsentError, ConsentRefused, decide
 from innocredit.profile.uscc import make_uscc
+from innocredit.services import coordination as service
 from innocredit.storage.base import unit_of_work
 
 FIRM = make_uscc("91330106MA2CFA0Q1")
@@ -101,7 +101,7 @@ def test_bad_grants_are_rejected_with_reasons(sqlite_engine):
 
 
 def test_default_loader_reads_the_feed_store(sqlite_engine):
-    # without a loader the data come from innocredit.ingest.service.enterprise_history (empty store here)
+    # without a loader the data come from innocredit.services.feeds.enterprise_history (empty store here)
     with unit_of_work(sqlite_engine) as s:
         service.grant_consent(s, uscc=FIRM, bank_id="bank-1", categories=["tax", "bank_history"],
                               valid_until=T0 + dt.timedelta(days=5), now=T0)

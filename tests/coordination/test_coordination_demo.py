@@ -5,11 +5,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from innocredit.coordination import service
 from innocredit.coordination.flow import Answer
+from innocredit.services import coordination as service
+from innocredit.services.demo import store_coordination
 from innocredit.storage.base import unit_of_work
 from innocredit.synthetic import feature_table
-from innocredit.synthetic.coordination import generate_coordination, store_coordination
+from innocredit.synthetic.coordination import generate_coordination
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +57,16 @@ def test_store_then_query_as_office_and_bank(engine, features):
         counts = store_coordination(s, frames)
     assert counts["pushes"] == frames["pushes"].height and counts["alerts"] > 0
     with unit_of_work(engine) as s:
-        m = service.metrics(s, as_of=dt.date(2026, 6, 30))
-        by_bank = service.metrics(s, as_of=dt.date(2026, 6, 30), by="bank")
+        # no department feeds are stored here: the enterprises are given; the loans come from the register
+        m = service.metrics(s, as_of=dt.date(2026, 6, 30), enterprises=frames["firms"])
+        by_bank = service.metrics(s, as_of=dt.date(2026, 6, 30), by="bank", enterprises=frames["firms"])
         bank = frames["pushes"]["bank_id"][0]
         mine = service.pushes_for_bank(s, bank)
         alerts = service.alerts_for_bank(s, frames["alerts"]["bank_id"][0])
     g = m["groups"][0]
     assert g["recommended_firms"] == frames["pushes"]["uscc"].n_unique()
+    in_window = frames["loans"].filter(pl.col("disbursed_on").is_between(dt.date(2025, 7, 1), dt.date(2026, 6, 30)))
+    assert g["loans_count"] == in_window.height > 0  # every generated loan is in the one register
     assert 0 < g["coverage_rate"] < 1
     assert {r["group"] for r in by_bank["groups"]} >= set(frames["pushes"]["bank_id"].unique())
     assert mine and {x["bank_id"] for x in mine} == {bank}

@@ -11,9 +11,9 @@ from ingest_feedkit import A, B, C
 from typer.testing import CliRunner
 
 from innocredit.cli import app
-from innocredit.ingest.service import features_as_of, ingest_dir
 from innocredit.profile import features
 from innocredit.profile.building import build_features
+from innocredit.services.feeds import features_as_of, ingest_dir
 
 
 def _row(df: pl.DataFrame, uscc: str) -> dict:
@@ -138,7 +138,7 @@ def test_cli_ingest_features_and_db_upgrade(tmp_path, feed_dir):
 def test_synthetic_feeds_round_trip_to_the_synthetic_feature_table(engine, tmp_path):
     """End to end on SQLite and PostgreSQL: the demo generator's feeds, ingested and built as of its
     date, give exactly the generator's own feature table (same meaning on both sides)."""
-    synthetic = pytest.importorskip("innocredit.synthetic")
+    import innocredit.synthetic as synthetic
     synthetic.write_feeds(tmp_path / "syn", 300, 7, fmt="csv")
     report = ingest_dir(engine, tmp_path / "syn")
     assert report.ok and report.total("rows_loaded") > 300

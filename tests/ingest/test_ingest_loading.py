@@ -12,7 +12,7 @@ import polars as pl
 from ingest_feedkit import A, B, C
 from sqlalchemy import func, select
 
-from innocredit.ingest.service import enterprise_history, features_as_of, ingest_dir, loans_as_of, patents_as_of
+from innocredit.services.feeds import enterprise_history, features_as_of, ingest_dir, loans_as_of, patents_as_of
 from innocredit.storage.feeds import FEED_TABLES, IngestBatch, IngestProblem
 
 BAD_USCC = "91330106MA2AAAAA03"  # wrong check character (A ends in 2)
@@ -146,7 +146,7 @@ def test_lineage_and_patent_and_loan_views(engine, feed_dir):
 def _crash_run(db_url: str, feed_dir: Path, rows: int) -> subprocess.CompletedProcess:
     env = dict(os.environ, INNOCREDIT_TEST_CRASH_AFTER_ROWS=str(rows))
     code = ("import sys; from innocredit.storage.base import make_engine; "
-            "from innocredit.ingest.service import ingest_dir; "
+            "from innocredit.services.feeds import ingest_dir; "
             "ingest_dir(make_engine(sys.argv[1]), sys.argv[2])")
     return subprocess.run([sys.executable, "-c", code, db_url, str(feed_dir)], env=env, capture_output=True,
                           text=True, timeout=120)

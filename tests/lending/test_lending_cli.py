@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from innocredit.cli import app
@@ -89,8 +88,6 @@ def test_schedule_without_db():
 
 def test_match_enriched_end_to_end(tmp_path):
     """Synthetic feature table -> evaluation scores + PD grade from a saved scorecard -> offers."""
-    pytest.importorskip("innocredit.risk")
-    pytest.importorskip("innocredit.evaluation")
     import polars as pl
 
     from innocredit.risk import Scorecard, save_model

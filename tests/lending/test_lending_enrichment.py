@@ -5,7 +5,6 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from innocredit.lending import enrichment
 from innocredit.lending.matching import match
@@ -37,7 +36,6 @@ def test_missing_area_leaves_columns_absent():
 
 
 def test_enrich_with_evaluation():
-    pytest.importorskip("innocredit.evaluation")
     feats = _features()
     out = enrichment.enrich(feats)
     for col in ("tech_sme_score", "tech_sme_qualified", "innovation_points", "bank_new_quality_score"):
@@ -52,7 +50,7 @@ def test_enrich_with_evaluation():
 
 
 def test_enrich_with_ip_pledge_capacity():
-    sample = pytest.importorskip("innocredit.ip.sample")
+    import innocredit.ip.sample as sample
     patents = sample.synthetic_patents(200, n_firms=10)
     feats = sample.synthetic_features(patents["uscc"].unique().sort().to_list())
     out = enrichment.enrich(feats, patents=patents, as_of=dt.date(2026, 6, 30), systems={})
@@ -62,7 +60,6 @@ def test_enrich_with_ip_pledge_capacity():
 
 
 def test_enrich_with_risk_grade():
-    pytest.importorskip("innocredit.risk")
     from innocredit.risk import Scorecard
     from innocredit.risk.features import feature_sets, model_features
     from innocredit.risk.policy import feature_trends

@@ -9,8 +9,9 @@ from sqlalchemy import text
 from innocredit.lending.lifecycle import LifecycleError
 from innocredit.lending.schema import load_policy
 from innocredit.profile.uscc import make_uscc
-from innocredit.storage import lending as svc
+from innocredit.services import lending as svc
 from innocredit.storage.base import UnitOfWork
+from innocredit.storage.core import Organisation
 
 USCC = make_uscc("91330106MA2AAAAA0")
 POLICY = load_policy(env={})  # SLA 3 working days, second approver above 5,000,000
@@ -144,9 +145,21 @@ def test_illegal_transitions_refused_in_store(engine):
 def test_overdue_default_and_loss_split(engine):
     with UnitOfWork(engine) as uow:
         s = uow.session
+        for oid in ("guar-a", "guar-b"):
+            s.add(Organisation(id=oid, kind="guarantor", name_zh=oid, name_en=oid))
+        s.add(Organisation(id="bank_a", kind="bank", name_zh="A", name_en="A"))
         app = _approved(s, amount=1_000_000)
+        with pytest.raises(ValueError, match="guarantor_org_id"):  # two guarantors: the contract must name one
+            svc.contract(s, "bank_a", app["id"], "officer", rate="0.036", guarantee_scheme="anhui_4321", on=MON)
+        with pytest.raises(ValueError, match="not a registered guarantor"):
+            svc.contract(s, "bank_a", app["id"], "officer", rate="0.036", guarantee_scheme="anhui_4321",
+                         guarantor_org_id="bank_a", on=MON)
         loan = svc.contract(s, "bank_a", app["id"], "officer", rate="0.036", method="interest_only",
-                            guarantee_scheme="anhui_4321", pool_scheme="tech_risk_pool", on=MON)
+                            guarantee_scheme="anhui_4321", pool_scheme="tech_risk_pool", guarantor_org_id="guar-b",
+                            on=MON)
+        orgs = {g["party_id"]: g["org_id"] for g in svc.guarantees(s, "bank_a", loan["id"])}
+        assert orgs == {"guarantor": "guar-b", "bank": "bank_a", "provincial_reguarantor": None,
+                        "local_government": None}
         fees = {g["party_id"]: g["fee"] for g in svc.guarantees(s, "bank_a", loan["id"])}
         # 1,000,000 x 40% x 1% = 4,000; x 30% x 0.3% = 900; bank and government pay no fee
         assert fees == {"guarantor": Decimal("4000.00"), "provincial_reguarantor": Decimal("900.00"),
@@ -165,6 +178,7 @@ def test_overdue_default_and_loss_split(engine):
                          "tech_risk_pool": Decimal("160000.00")}
         stored = svc.loss_allocations(s, "bank_a", loan["id"])
         assert sum(a["amount"] for a in stored) == Decimal("1000000.00")
+        assert {a["org_id"] for a in stored if a["party_id"] == "guarantor"} == {"guar-b"}
         svc.write_off(s, "bank_a", loan["id"], "officer")
         assert svc.close(s, "bank_a", loan["id"], "officer")["status"] == "closed"
         assert svc.verify_audit_chain(s).ok

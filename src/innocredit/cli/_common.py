@@ -25,8 +25,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 def open_database(database: str | None) -> Any:
     """The engine for ``database`` (default: $INNOCREDIT_DATABASE_URL or ./innocredit.db), migrated to the latest
     schema; a bad URL or an unreachable server is a usage error with the reason."""
-    from innocredit.storage.base import make_engine
-    from innocredit.storage.migrate import upgrade
+    from innocredit.services.database import make_engine
+    from innocredit.services.database import migrate as upgrade
 
     try:
         engine = make_engine(database)

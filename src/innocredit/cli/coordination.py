@@ -98,20 +98,6 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str | Non
 
 # ---------------------------------------------------------------- metrics and alerts
 
-def _stored_features_with_points(engine: Any) -> pl.DataFrame | None:
-    """The firms of the stored department feeds with their innovation points (what the metrics' points
-    distribution reads) when the office keeps no firm register of its own; ``None`` when no feed is stored."""
-    from innocredit.evaluation.engine import evaluate
-    from innocredit.evaluation.system import load_system
-    from innocredit.ingest.service import features_as_of
-
-    feats = features_as_of(engine)
-    if feats.is_empty():
-        return None
-    points = evaluate(load_system("innovation-points"), feats).select("uscc", pl.col("score").alias("innovation_points"))
-    return feats.join(points, on="uscc", how="left")
-
-
 def metrics(
     as_of: str = typer.Option(..., "--as-of", help="last day of the period (YYYY-MM-DD)"),
     since: str | None = typer.Option(None, "--since", help="first day of the period (default: 364 days before)"),
@@ -123,10 +109,9 @@ def metrics(
 ) -> None:
     """Coordination metrics for a period: coverage, credit to recommended firms, unsecured and first-loan
     shares, average rate, days to credit and disbursement, innovation points, relending-eligible loans."""
-    from innocredit.coordination import service
     from innocredit.coordination.metrics import BY_CHOICES
-    from innocredit.storage import coordination as repo
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     if by is not None and by not in BY_CHOICES:
@@ -140,8 +125,6 @@ def metrics(
     ln = _read_frame(loans, "bank loans") if loans else None
     engine = open_database(database)
     with unit_of_work(engine) as s:
-        if ent is None and not repo.has_firm_data(s):
-            ent = _stored_features_with_points(engine)
         report = service.metrics(s, as_of=end, by=by, since=start, enterprises=ent, loans=ln)
     if fmt == "json":
         echo_json(report)
@@ -170,8 +153,8 @@ def alerts(
 ) -> None:
     """Early warnings. With snapshot files, evaluate the rules (alerts.yaml) and store new alerts; with
     --bank, list that bank's alerts (a bank sees only alerts on its own loans)."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     snaps = {"features_before": features_before, "features_after": features_after,
@@ -219,8 +202,8 @@ def consent_grant(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """An enterprise grants a bank access to data categories for a period."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     cats = [c.strip() for c in categories.split(",") if c.strip()]
@@ -245,8 +228,8 @@ def consent_revoke(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Revoke a consent with immediate effect."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     engine = open_database(database)
@@ -268,8 +251,8 @@ def consent_list(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """List consents (or, with --log, every read of enterprise data by banks, refusals included)."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     engine = open_database(database)
@@ -333,8 +316,8 @@ def lists_create(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Create an application list (申报清单), optionally with its items from a file."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     rows, first_line = _items_from_file(items) if items else ([], 2)
@@ -359,8 +342,8 @@ def lists_screen(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Screen an application list by the five criteria; the passing firms form a recommendation list."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     feats = _read_features(features) if features else None
@@ -389,8 +372,8 @@ def lists_push(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Push a recommendation list to banks chosen by region, product fit and the firm's preference."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     engine = open_database(database)
@@ -420,9 +403,9 @@ def lists_answer(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """A bank answers one of its pushes."""
-    from innocredit.coordination import service
     from innocredit.coordination.flow import Answer, FlowError
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     money = None
@@ -449,8 +432,8 @@ def lists_escalate(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Escalate pushes whose answer or credit decision is overdue (working days, flow.yaml)."""
-    from innocredit.coordination import service
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     engine = open_database(database)
@@ -468,9 +451,8 @@ def lists_show(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Show an application list with its screening, recommendation lists and pushes; or a bank's pushes."""
-    from innocredit.coordination import service
-    from innocredit.storage import coordination as repo
-    from innocredit.storage.base import unit_of_work
+    from innocredit.services import coordination as service
+    from innocredit.services.database import unit_of_work
 
     _fmt(fmt)
     engine = open_database(database)
@@ -483,7 +465,7 @@ def lists_show(
             return
         if list_id is None:
             rows = [{"id": x.id, "name": x.name, "region_code": x.region_code, "created_at": x.created_at.isoformat(),
-                     "screened": x.screened_at is not None} for x in repo.application_lists(s)]
+                     "screened": x.screened_at is not None} for x in service.application_lists(s)]
             echo_json(rows) if fmt == "json" else _print_rows(rows, ["id", "name", "region_code", "created_at",
                                                                      "screened"])
             return
@@ -510,7 +492,7 @@ def coordination_demo(
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Load a demo year of coordination activity (visits, lists, pushes, answers, loans, alerts)."""
-    from innocredit.synthetic.coordination import load_demo
+    from innocredit.services.demo import load_demo
 
     _fmt(fmt)
     if enterprises < 1:

@@ -27,8 +27,8 @@ def ingest(
 
     Exit status 2 when any row or file was rejected (the good rows are loaded all the same)."""
     from innocredit.ingest.problems import TableError
-    from innocredit.ingest.service import ingest_dir
     from innocredit.ingest.tables import table_format, write_table
+    from innocredit.services.feeds import ingest_dir
 
     if fmt not in ("table", "json"):
         fail(f"--format must be table or json, not {fmt!r}")
@@ -73,8 +73,8 @@ def features(
 ) -> None:
     """Build the feature table (spec/features.md) from the stored feeds as of a date."""
     from innocredit.ingest.problems import TableError
-    from innocredit.ingest.service import features_as_of
     from innocredit.ingest.tables import table_format, write_table
+    from innocredit.services.feeds import features_as_of
 
     date: dt.date | None = None
     if as_of is not None:
@@ -104,8 +104,8 @@ def features(
 def db_upgrade(database: str | None = typer.Option(None, "--database", help=DB_HELP),
                fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Create or migrate the database schema to the latest revision (all areas)."""
-    from innocredit.storage.base import database_url, make_engine
-    from innocredit.storage.migrate import upgrade
+    from innocredit.services.database import database_url, make_engine
+    from innocredit.services.database import migrate as upgrade
 
     url = database_url(database)
     try:

@@ -152,8 +152,8 @@ def _money(value: str) -> Decimal:
 def _run(db: str | None, fmt: str, fn: Any, *args: Any, **kwargs: Any) -> None:
     """Run one service call in a unit of work; domain refusals become exit 2 with the reason."""
     from innocredit.lending.lifecycle import LifecycleError
-    from innocredit.storage.base import UnitOfWork
-    from innocredit.storage.lending import NotFound
+    from innocredit.services.database import UnitOfWork
+    from innocredit.services.lending import NotFound
 
     _check_format(fmt)
     engine = open_database(db)
@@ -181,7 +181,7 @@ def apply_cmd(bank: str = _BANK, uscc: str = typer.Option(..., "--uscc"), produc
               on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
     """Record an application (submitted unless --draft)."""
     from innocredit.profile.uscc import uscc_error
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     err = uscc_error(uscc)
     if err:
@@ -194,7 +194,7 @@ def apply_cmd(bank: str = _BANK, uscc: str = typer.Option(..., "--uscc"), produc
 def review_cmd(application: str = typer.Argument(...), bank: str = _BANK,
                reviewer: str = typer.Option(..., "--reviewer"), db: str | None = _DB, fmt: str = _FMT) -> None:
     """Start the credit review of an application."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.review, bank, application, reviewer)
 
@@ -204,7 +204,7 @@ def approve_cmd(application: str = typer.Argument(...), bank: str = _BANK,
                 approver: str = typer.Option(..., "--approver"), note: str | None = typer.Option(None, "--note"),
                 on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
     """Approve (four-eyes; large loans need a second, different approver)."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.approve, bank, application, approver, note=note, on=_date(on))
 
@@ -214,7 +214,7 @@ def reject_cmd(application: str = typer.Argument(...), bank: str = _BANK, actor:
                reason: str = typer.Option(..., "--reason"), on: str | None = typer.Option(None, "--on"),
                db: str | None = _DB, fmt: str = _FMT) -> None:
     """Reject an application under review."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.reject, bank, application, actor, reason, on=_date(on))
 
@@ -228,7 +228,7 @@ def contract_cmd(application: str = typer.Argument(...), bank: str = _BANK, acto
                  pool: str | None = typer.Option(None, "--pool-scheme"), on: str | None = typer.Option(None, "--on"),
                  db: str | None = _DB, fmt: str = _FMT) -> None:
     """Sign the loan contract of an approved application."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.contract, bank, application, actor, rate=_money(rate), method=method, day_count=day_count,
          grace_months=grace, guarantee_scheme=guarantee, pool_scheme=pool, on=_date(on))
@@ -238,7 +238,7 @@ def contract_cmd(application: str = typer.Argument(...), bank: str = _BANK, acto
 def disburse_cmd(loan: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
                  on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
     """Disburse a contracted loan and build its repayment schedule."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.disburse, bank, loan, actor, on=_date(on))
 
@@ -248,7 +248,7 @@ def repay_cmd(loan: str = typer.Argument(...), bank: str = _BANK, amount: str = 
               actor: str = typer.Option(..., "--actor"), on: str | None = typer.Option(None, "--on"),
               db: str | None = _DB, fmt: str = _FMT) -> None:
     """Record a repayment (interest first, then principal, instalment by instalment)."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.repay, bank, loan, _money(amount), actor, on=_date(on))
 
@@ -268,7 +268,7 @@ def schedule_cmd(loan: str | None = typer.Argument(None, help="a stored loan id;
     if loan is not None:
         if bank is None:
             fail("--bank is required with a loan id")
-        from innocredit.storage import lending as svc
+        from innocredit.services import lending as svc
 
         _run(db, fmt, svc.schedule, bank, loan)
         return
@@ -291,7 +291,7 @@ def schedule_cmd(loan: str | None = typer.Argument(None, help="a stored loan id;
 def list_cmd(bank: str = _BANK, status: str | None = typer.Option(None, "--status"), db: str | None = _DB,
              fmt: str = _FMT) -> None:
     """The acting bank's loans."""
-    from innocredit.storage import lending as svc
+    from innocredit.services import lending as svc
 
     _run(db, fmt, svc.list_loans, bank, status)
 
@@ -299,8 +299,8 @@ def list_cmd(bank: str = _BANK, status: str | None = typer.Option(None, "--statu
 @loans.command("audit")
 def audit_cmd(db: str | None = _DB, fmt: str = _FMT) -> None:
     """Verify the hash chain of the lending audit log (exit 1 when an entry was altered)."""
-    from innocredit.storage import lending as svc
-    from innocredit.storage.base import UnitOfWork
+    from innocredit.services import lending as svc
+    from innocredit.services.database import UnitOfWork
 
     _check_format(fmt)
     engine = open_database(db)

@@ -1,4 +1,4 @@
-"""Load one feed file into the store: validate, diff against stored rows, insert in one transaction.
+"""Read and check one feed file, and diff it against stored rows (the store writes are ``services.feeds``).
 
 * A file whose sha256 was already loaded for the same feed is skipped (idempotent re-runs).
 * Bad values become ``RowProblem`` s (quarantine); good rows are kept.
@@ -15,7 +15,6 @@ of a file have been sent to the database (before commit).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -23,13 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy.engine import Engine
 
 from innocredit.ingest.feeds import FEEDS, Feed
-from innocredit.ingest.problems import RowProblem, TableError
+from innocredit.ingest.problems import RowProblem
 from innocredit.ingest.tables import read_text_table, validate_table
-from innocredit.storage.base import UnitOfWork
-from innocredit.storage.feeds import FeedRepository
 
 CHUNK_ROWS = 20_000
 CRASH_ENV = "INNOCREDIT_TEST_CRASH_AFTER_ROWS"
@@ -116,60 +112,3 @@ def diff_rows(feed: Feed, new: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.D
     changed = joined.filter(pl.col("__hit") & ~pl.col("__same")).select(keep)
     unchanged = joined.filter(pl.col("__hit") & pl.col("__same")).height
     return fresh, changed, unchanged
-
-
-def _crash_hook(crash_after: int | None):  # type: ignore[no-untyped-def]
-    if crash_after is None:
-        return None
-
-    def hook(sent: int) -> None:
-        if sent >= crash_after:
-            os._exit(9)  # the test hook: die mid-file, before the commit
-
-    return hook
-
-
-def load_file(engine: Engine, feed: Feed, path: str | Path) -> FileReport:
-    """Load one feed file (see module doc)."""
-    path = Path(path)
-    started = dt.datetime.now(dt.UTC)
-    report = FileReport(file=str(path), feed=feed.id)
-    report.sha256 = sha256_of(path)
-    with UnitOfWork(engine) as uow:
-        repo = FeedRepository(uow.session)
-        done = repo.loaded_batch(feed.id, report.sha256)
-        if done is not None:
-            report.status = "skipped"
-            report.batch_id, report.rows_read, report.rows_rejected = done.id, done.rows_read, done.rows_rejected
-            report.rows_unchanged = done.rows_read - done.rows_rejected
-            report.problems = [RowProblem(str(path), p.line, p.column, p.value, p.reason)
-                               for p in repo.batch_problems(done.id)]
-            return report
-    try:
-        data, problems, rows_read, ignored = validate_feed_file(feed, path)
-    except TableError as exc:
-        report.status, report.error = "failed", str(exc)
-        return report
-    report.rows_read, report.problems, report.ignored_columns = rows_read, problems, ignored
-    report.rows_rejected = rows_read - data.height
-    crash_after = _crash_after()
-    with UnitOfWork(engine) as uow:  # one transaction for the whole file
-        repo = FeedRepository(uow.session)
-        batch = repo.start_batch(feed=feed.id, file=path.name, file_sha256=report.sha256, rows_read=rows_read,
-                                 rows_rejected=report.rows_rejected, started_at=started)
-        report.batch_id = batch.id
-        if data.height:
-            stored = repo.rows_between(feed, data["as_of"].min(), data["as_of"].max())  # type: ignore[arg-type]
-            fresh, changed, report.rows_unchanged = diff_rows(feed, data, stored)
-            repo.delete_rows(feed, changed)
-            to_insert = pl.concat([fresh, changed]).with_columns(pl.lit(batch.id, dtype=pl.Int64).alias("batch_id"))
-            chunk = CHUNK_ROWS if crash_after is None else max(1, min(CHUNK_ROWS, crash_after))
-            repo.bulk_insert(feed, to_insert, chunk, _crash_hook(crash_after))
-            report.rows_loaded, report.rows_updated = fresh.height, changed.height
-        repo.add_problems(batch.id, [{"line": p.line, "column": p.column,
-                                      "value": None if p.value is None else str(p.value), "reason": p.reason}
-                                     for p in problems])
-        batch.rows_loaded, batch.rows_updated = report.rows_loaded, report.rows_updated
-        batch.rows_unchanged, batch.finished_at = report.rows_unchanged, dt.datetime.now(dt.UTC)
-    report.seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    return report

@@ -1,5 +1,6 @@
 """Coordination tables and repositories: consents, data-access log, application and recommendation lists,
-pushes, bank answers, escalations, alerts, and the office's firm and loan registers used by the metrics.
+pushes, bank answers, escalations and alerts. (Firms are read from the department feeds and loans from the
+loan register, ``storage.lending``: nothing here copies them.)
 
 Repository functions take a SQLAlchemy ``Session`` (the caller's unit of work). Functions a bank calls take
 the acting ``bank_id`` and only ever return or change that bank's own pushes, answers and alerts.
@@ -25,7 +26,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    delete,
     insert,
     select,
     update,
@@ -215,49 +215,6 @@ class CoordAlert(Base):
     raised_at: Mapped[dt.datetime] = mapped_column(_TS)
     rules_version: Mapped[str] = mapped_column(String(32))
 
-
-class CoordFirm(Base):
-    """The office's snapshot of the district's firms (the metrics' denominator)."""
-
-    __tablename__ = "coord_firms"
-
-    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
-    as_of: Mapped[dt.date] = mapped_column(Date)
-    region_code: Mapped[str | None] = mapped_column(String(6))
-    industry_code: Mapped[str | None] = mapped_column(String(8))
-    employees: Mapped[int | None] = mapped_column(Integer)
-    revenue: Mapped[float | None] = mapped_column(Float)
-    total_assets: Mapped[float | None] = mapped_column(Float)
-    registry_status: Mapped[str | None] = mapped_column(String(16))
-    registered_on: Mapped[dt.date | None] = mapped_column(Date)
-    innovation_points: Mapped[float | None] = mapped_column(Float)
-    tech_sme: Mapped[bool | None] = mapped_column(Boolean)
-
-
-class CoordLoan(Base):
-    """Loans known to the office: reported by banks (disbursement answers) or loaded from the bank feed."""
-
-    __tablename__ = "coord_loans"
-
-    loan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    uscc: Mapped[str] = mapped_column(String(18), index=True)
-    bank_id: Mapped[str] = mapped_column(String(64), index=True)
-    amount: Mapped[Decimal] = mapped_column(_MONEY)
-    rate: Mapped[float | None] = mapped_column(Float)
-    secured: Mapped[bool | None] = mapped_column(Boolean)
-    product: Mapped[str | None] = mapped_column(String(32))
-    disbursed_on: Mapped[dt.date] = mapped_column(Date)
-    maturity_on: Mapped[dt.date | None] = mapped_column(Date)
-    outstanding: Mapped[Decimal | None] = mapped_column(_MONEY)
-    status: Mapped[str] = mapped_column(String(16))
-    first_loan: Mapped[bool | None] = mapped_column(Boolean)
-    relending_eligible: Mapped[bool | None] = mapped_column(Boolean)
-    missed_instalments: Mapped[int | None] = mapped_column(Integer)
-    days_past_due: Mapped[int | None] = mapped_column(Integer)
-    push_id: Mapped[int | None] = mapped_column(ForeignKey("coord_pushes.id"))
-
-
-# ---------------------------------------------------------------- helpers
 
 def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
@@ -468,12 +425,21 @@ def pushes_frame(session: Session, *, bank_id: str | None = None, reco_list_id: 
     return _frame(rows, PUSH_SCHEMA)
 
 
-def get_push(session: Session, push_id: int, bank_id: str | None) -> CoordPush:
-    """One push; with ``bank_id`` (a bank acting) a push of another bank is NotFound."""
-    row = session.get(CoordPush, push_id)
+def get_push(session: Session, push_id: int, bank_id: str | None, *, lock: bool = False) -> CoordPush:
+    """One push; with ``bank_id`` (a bank acting) a push of another bank is NotFound. ``lock`` takes the row
+    ``FOR UPDATE`` (two answers to one push are applied one after the other)."""
+    row = session.get(CoordPush, push_id, with_for_update=lock or None)
     if row is None or (bank_id is not None and row.bank_id != bank_id):
         raise NotFound(f"no push {push_id}" + (f" for bank {bank_id}" if bank_id else ""))
     return row
+
+
+def latest_push(session: Session, *, bank_id: str, uscc: str, lock: bool = False) -> CoordPush | None:
+    """The newest push of a firm to a bank, if any."""
+    q = select(CoordPush).where(CoordPush.bank_id == bank_id, CoordPush.uscc == uscc).order_by(CoordPush.id.desc())
+    if lock:
+        q = q.with_for_update()
+    return session.scalars(q.limit(1)).first()
 
 
 def add_answer(session: Session, push: CoordPush, *, kind: str, answered_at: dt.datetime,
@@ -561,65 +527,3 @@ def alerts_for_bank(session: Session, bank_id: str, *, since: dt.datetime | None
     if since is not None:
         stmt = stmt.where(CoordAlert.raised_at >= since)
     return list(session.scalars(stmt))
-
-
-# ---------------------------------------------------------------- firm and loan registers
-
-FIRM_SCHEMA: dict[str, Any] = {
-    "uscc": pl.String, "as_of": pl.Date, "region_code": pl.String, "industry_code": pl.String,
-    "employees": pl.Int64, "revenue": pl.Float64, "total_assets": pl.Float64, "registry_status": pl.String,
-    "registered_on": pl.Date, "innovation_points": pl.Float64, "tech_sme": pl.Boolean,
-}
-LOAN_SCHEMA: dict[str, Any] = {
-    "loan_id": pl.String, "uscc": pl.String, "bank_id": pl.String, "amount": pl.Float64, "rate": pl.Float64,
-    "secured": pl.Boolean, "product": pl.String, "disbursed_on": pl.Date, "maturity_on": pl.Date,
-    "outstanding": pl.Float64, "status": pl.String, "first_loan": pl.Boolean, "relending_eligible": pl.Boolean,
-    "missed_instalments": pl.Int64, "days_past_due": pl.Int64, "push_id": pl.Int64,
-}
-
-
-def replace_firms(session: Session, firms: pl.DataFrame) -> int:
-    """Replace the firm snapshot with ``firms`` (columns of FIRM_SCHEMA; absent ones stay null)."""
-    df = firms.select([(pl.col(c) if c in firms.columns else pl.lit(None)).cast(t).alias(c)
-                       for c, t in FIRM_SCHEMA.items()])
-    session.execute(delete(CoordFirm))
-    _bulk(session, CoordFirm, df.to_dicts())
-    session.flush()
-    return df.height
-
-
-def firms_frame(session: Session) -> pl.DataFrame:
-    t = CoordFirm
-    cols = [getattr(t, c) for c in FIRM_SCHEMA]
-    return _frame(list(session.execute(select(*cols))), FIRM_SCHEMA)
-
-
-def upsert_loans(session: Session, loans: pl.DataFrame) -> int:
-    """Insert or replace loans by loan_id."""
-    df = loans.select([(pl.col(c) if c in loans.columns else pl.lit(None)).cast(t).alias(c)
-                       for c, t in LOAN_SCHEMA.items()])
-    rows = df.to_dicts()
-    for r in rows:
-        for k in ("amount", "outstanding"):
-            if r[k] is not None:
-                r[k] = Decimal(str(r[k])).quantize(Decimal("0.01"))
-    ids = [r["loan_id"] for r in rows]
-    for i in range(0, len(ids), 1000):
-        session.execute(delete(CoordLoan).where(CoordLoan.loan_id.in_(ids[i:i + 1000])))
-    _bulk(session, CoordLoan, rows)
-    session.flush()
-    return len(rows)
-
-
-def loans_frame(session: Session, *, bank_id: str | None = None) -> pl.DataFrame:
-    t = CoordLoan
-    stmt = select(*[getattr(t, c) for c in LOAN_SCHEMA])
-    if bank_id is not None:
-        stmt = stmt.where(t.bank_id == bank_id)
-    rows = [(r[0], r[1], r[2], float(r[3]), r[4], r[5], r[6], r[7], r[8],
-             float(r[9]) if r[9] is not None else None, *r[10:]) for r in session.execute(stmt)]
-    return _frame(rows, LOAN_SCHEMA)
-
-
-def has_firm_data(session: Session) -> bool:
-    return session.execute(select(CoordFirm.uscc).limit(1)).first() is not None

@@ -1,32 +1,46 @@
-"""Lending store and service: applications, offers, loans, schedules, repayments, guarantees, loss
-allocations and the hash-chained audit log.
+"""Lending tables and repositories: applications, offers, the loan register, schedules, repayments, guarantees,
+loss allocations and the hash-chained audit log.
 
-Every function takes a SQLAlchemy ``Session`` (from ``UnitOfWork``) and the *acting bank's* id: a bank
-sees and changes only its own applications and loans. The lifecycle rules (transition table, four-eyes,
-SLA, delinquency) come from ``innocredit.lending.lifecycle``; every transition appends one audit entry.
-Money is stored as integer fen and returned as ``Decimal`` yuan; rates as decimal text.
-The audit log has no update or delete function: it is append-only.
+Repositories read and write rows; they make no decisions. The use cases (apply, approve, contract, disburse …)
+and their reactions in other areas live in ``innocredit.services.lending``. Money is stored as integer fen and
+returned as ``Decimal`` yuan; rates as decimal text. The audit log has no update or delete function: it is
+append-only, and its tail (``lending_audit_head``) is taken with a row lock so that concurrent writers append
+one after another.
+
+The loan register (``lending_loans``) is the only register of loans: platform loans (``origin = 'platform'``,
+created by a contract) and loans a bank reports from outside the platform (``origin = 'bank_feed'`` from its
+loan feed, ``'push_answer'`` from a manual answer to a push), keyed by the bank's own id (``external_id``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, select
+import polars as pl
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from innocredit.lending import lifecycle as lc
-from innocredit.lending.audit import GENESIS, ChainCheck, canonical_json, entry_hash, verify_chain
-from innocredit.lending.risk_sharing import allocate_loss, guarantee_fees, money
-from innocredit.lending.schedules import build_schedule
-from innocredit.lending.schema import Policy, Product, Scheme, load_policy, load_products, load_schemes
-from innocredit.profile.uscc import uscc_error
+from innocredit.core.money import from_fen
+from innocredit.lending.audit import GENESIS, entry_hash
 from innocredit.storage.base import Base
+
+ORIGINS = ("platform", "bank_feed", "push_answer")
 
 
 class NotFound(LookupError):
@@ -76,11 +90,12 @@ class Offer(Base):
 
 class Loan(Base):
     __tablename__ = "lending_loans"
+    __table_args__ = (UniqueConstraint("bank_id", "external_id", name="uq_lending_loans_bank_external"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    application_id: Mapped[str] = mapped_column(ForeignKey("lending_applications.id"), unique=True)
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("lending_applications.id"), unique=True)
     bank_id: Mapped[str] = mapped_column(String(64), index=True)
-    uscc: Mapped[str] = mapped_column(String(18))
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
     product_id: Mapped[str] = mapped_column(String(64))
     principal_fen: Mapped[int] = mapped_column(BigInteger)
     rate: Mapped[str] = mapped_column(String(16))
@@ -98,6 +113,14 @@ class Loan(Base):
     outstanding_fen: Mapped[int] = mapped_column(BigInteger)
     days_past_due: Mapped[int] = mapped_column(Integer)
     dpd_bucket: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16), default="platform", server_default="platform")
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    maturity_on: Mapped[dt.date | None] = mapped_column(Date)
+    relending_eligible: Mapped[bool | None] = mapped_column(Boolean)
+    missed_instalments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    push_id: Mapped[int | None] = mapped_column(Integer)
+    guarantor_org_id: Mapped[str | None] = mapped_column(String(64))
+    patent_pool_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ScheduleRow(Base):
@@ -138,6 +161,7 @@ class Guarantee(Base):
     role: Mapped[str] = mapped_column(String(16))
     share: Mapped[str] = mapped_column(String(16))
     fee_fen: Mapped[int] = mapped_column(BigInteger)
+    org_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class LossAllocation(Base):
@@ -149,6 +173,7 @@ class LossAllocation(Base):
     role: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     allocated_on: Mapped[dt.date] = mapped_column(Date)
+    org_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEntry(Base):
@@ -168,81 +193,26 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-# --------------------------------------------------------------------------- helpers
+class AuditHead(Base):
+    """The tail of the audit chain (one row): taken ``FOR UPDATE`` by every append, so appends are serialised."""
 
-FEN_PER_YUAN = 100
+    __tablename__ = "lending_audit_head"
 
-
-def _fen(x: Decimal | int | str | float) -> int:
-    return int(money(x) * FEN_PER_YUAN)
-
-
-def _yuan(fen: int | None) -> Decimal | None:
-    return None if fen is None else (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
-@lru_cache(maxsize=1)
-def _catalogue() -> dict[str, Product]:
-    return {p.id: p for p in load_products()}
+# --------------------------------------------------------------------------- rows and dicts
 
 
-@lru_cache(maxsize=1)
-def _schemes() -> dict[str, Scheme]:
-    return load_schemes()
-
-
-def _policy(policy: Policy | None) -> Policy:
-    return policy or load_policy()
-
-
-def _today(on: dt.date | None) -> dt.date:
-    return on or dt.date.today()
-
-
-def _audit(session: Session, *, bank_id: str, subject_type: str, subject_id: str, action: str,
-           from_state: str | None, to_state: str | None, actor: str, details: dict[str, Any] | None = None,
-           at: dt.datetime | None = None) -> AuditEntry:
-    last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
-    entry = {
-        "seq": 1 if last is None else last.seq + 1,
-        "at": (at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds"),
-        "bank_id": bank_id, "subject_type": subject_type, "subject_id": subject_id, "action": action,
-        "from_state": from_state, "to_state": to_state, "actor": actor, "details": canonical_json(details or {}),
-    }
-    prev = GENESIS if last is None else last.hash
-    row = AuditEntry(**entry, prev_hash=prev, hash=entry_hash(entry, prev))
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _app(session: Session, bank_id: str, application_id: str) -> Application:
-    row = session.execute(select(Application).where(Application.id == application_id,
-                                                    Application.bank_id == bank_id)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"no application {application_id} for bank {bank_id}")
-    return row
-
-
-def _loan(session: Session, bank_id: str, loan_id: str) -> Loan:
-    row = session.execute(select(Loan).where(Loan.id == loan_id, Loan.bank_id == bank_id)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"no loan {loan_id} for bank {bank_id}")
-    return row
-
-
-def _move(session: Session, obj: Application | Loan, action: str, actor: str,
-          details: dict[str, Any] | None = None) -> None:
-    new = lc.transition(obj.status, action)
-    old, obj.status = obj.status, new
-    session.flush()
-    _audit(session, bank_id=obj.bank_id, subject_type="application" if isinstance(obj, Application) else "loan",
-           subject_id=obj.id, action=action, from_state=old, to_state=new, actor=actor, details=details)
+def yuan(fen: int | None) -> Decimal | None:
+    return None if fen is None else from_fen(fen)
 
 
 def application_dict(a: Application) -> dict[str, Any]:
     return {"id": a.id, "bank_id": a.bank_id, "uscc": a.uscc, "product_id": a.product_id,
-            "product_version": a.product_version, "amount": _yuan(a.amount_fen), "term_months": a.term_months,
+            "product_version": a.product_version, "amount": yuan(a.amount_fen), "term_months": a.term_months,
             "purpose": a.purpose, "status": a.status, "complete": a.complete, "created_by": a.created_by,
             "created_on": a.created_on, "submitted_on": a.submitted_on, "sla_due_on": a.sla_due_on,
             "decided_on": a.decided_on, "sla_breached": a.sla_breached, "reviewer": a.reviewer,
@@ -251,382 +221,202 @@ def application_dict(a: Application) -> dict[str, Any]:
 
 def loan_dict(x: Loan) -> dict[str, Any]:
     return {"id": x.id, "application_id": x.application_id, "bank_id": x.bank_id, "uscc": x.uscc,
-            "product_id": x.product_id, "principal": _yuan(x.principal_fen), "rate": Decimal(x.rate),
+            "product_id": x.product_id, "principal": yuan(x.principal_fen), "rate": Decimal(x.rate),
             "term_months": x.term_months, "method": x.method, "day_count": x.day_count,
             "grace_months": x.grace_months, "status": x.status, "guarantee_scheme": x.guarantee_scheme,
             "pool_scheme": x.pool_scheme, "first_loan": x.first_loan, "unsecured": x.unsecured,
             "contracted_on": x.contracted_on, "disbursed_on": x.disbursed_on,
-            "outstanding": _yuan(x.outstanding_fen), "days_past_due": x.days_past_due, "dpd_bucket": x.dpd_bucket}
+            "outstanding": yuan(x.outstanding_fen), "days_past_due": x.days_past_due, "dpd_bucket": x.dpd_bucket,
+            "origin": x.origin, "external_id": x.external_id, "maturity_on": x.maturity_on,
+            "relending_eligible": x.relending_eligible, "push_id": x.push_id,
+            "guarantor_org_id": x.guarantor_org_id, "patent_pool_id": x.patent_pool_id}
 
 
-# --------------------------------------------------------------------------- applications
-
-
-def apply(session: Session, *, bank_id: str, uscc: str, product_id: str, amount: Decimal | int | str,
-          term_months: int, actor: str, complete: bool = True, purpose: str | None = None,
-          on: dt.date | None = None, policy: Policy | None = None,
-          calendar: lc.Calendar | None = None) -> dict[str, Any]:
-    """Record an application. A complete one is submitted at once and its decision SLA starts."""
-    err = uscc_error(uscc)
-    if err:
-        raise ValueError(f"uscc: {err}")
-    product = _catalogue().get(product_id)
-    if product is None:
-        raise ValueError(f"unknown product {product_id!r}; known: {', '.join(sorted(_catalogue()))}")
-    amt = money(amount)
-    if amt <= 0:
-        raise ValueError("the amount must be positive")
-    if not product.min_months <= term_months <= product.max_months:
-        raise ValueError(f"term {term_months} months is outside {product.id}'s range "
-                         f"{product.min_months}-{product.max_months}")
-    today = _today(on)
-    app = Application(id=str(uuid.uuid4()), bank_id=bank_id, uscc=uscc, product_id=product.id,
-                      product_version=product.version, amount_fen=_fen(amt), term_months=term_months,
-                      purpose=purpose, status="draft", complete=complete, created_by=actor, created_on=today)
-    session.add(app)
-    session.flush()
-    _audit(session, bank_id=bank_id, subject_type="application", subject_id=app.id, action="create",
-           from_state=None, to_state="draft", actor=actor,
-           details={"uscc": uscc, "product_id": product.id, "amount": str(amt), "term_months": term_months})
-    if complete:
-        _submit(session, app, actor, today, _policy(policy), calendar)
-    return application_dict(app)
-
-
-def _submit(session: Session, app: Application, actor: str, today: dt.date, policy: Policy,
-            calendar: lc.Calendar | None) -> None:
-    app.complete = True
-    app.submitted_on = today
-    app.sla_due_on = lc.sla_due(today, policy.sla_working_days, calendar)
-    _move(session, app, "submit", actor, {"sla_due_on": app.sla_due_on.isoformat(),
-                                          "sla_working_days": policy.sla_working_days})
-
-
-def submit(session: Session, bank_id: str, application_id: str, actor: str, *, on: dt.date | None = None,
-           policy: Policy | None = None, calendar: lc.Calendar | None = None) -> dict[str, Any]:
-    """Submit a completed draft: the decision SLA starts now."""
-    app = _app(session, bank_id, application_id)
-    _submit(session, app, actor, _today(on), _policy(policy), calendar)
-    return application_dict(app)
-
-
-def review(session: Session, bank_id: str, application_id: str, reviewer: str) -> dict[str, Any]:
-    """Start the credit review; the reviewer may not approve the same application (four-eyes)."""
-    app = _app(session, bank_id, application_id)
-    app.reviewer = reviewer
-    _move(session, app, "start_review", reviewer)
-    return application_dict(app)
-
-
-def _decide(app: Application, today: dt.date, policy: Policy, calendar: lc.Calendar | None) -> None:
-    app.decided_on = today
-    if app.submitted_on is not None:
-        app.sla_breached = lc.sla_breached(app.submitted_on, policy.sla_working_days, today, today, calendar)
-
-
-def approve(session: Session, bank_id: str, application_id: str, approver: str, *, note: str | None = None,
-            on: dt.date | None = None, policy: Policy | None = None,
-            calendar: lc.Calendar | None = None) -> dict[str, Any]:
-    """Approve (four-eyes). Above the second-approver threshold the first approval is recorded and the
-    application stays under review until a different second approver approves."""
-    app = _app(session, bank_id, application_id)
-    pol = _policy(policy)
-    lc.transition(app.status, "approve")  # refuse early when not under review
-    decision = lc.check_approval(approver=approver, reviewer=app.reviewer,
-                                 prior_approvers=[a for a in (app.approver1, app.approver2) if a],
-                                 amount=_yuan(app.amount_fen) or Decimal(0),
-                                 second_approver_threshold=pol.second_approver_threshold)
-    if app.approver1 is None:
-        app.approver1 = approver
-    else:
-        app.approver2 = approver
-    if not decision.final:
-        session.flush()
-        _audit(session, bank_id=bank_id, subject_type="application", subject_id=app.id, action="first_approval",
-               from_state=app.status, to_state=app.status, actor=approver,
-               details={"approvals_needed": decision.approvals_needed, "note": note})
-        return application_dict(app)
-    app.decision_note = note
-    _decide(app, _today(on), pol, calendar)
-    _move(session, app, "approve", approver, {"approvals_needed": decision.approvals_needed,
-                                              "sla_breached": app.sla_breached, "note": note})
-    return application_dict(app)
-
-
-def reject(session: Session, bank_id: str, application_id: str, actor: str, reason: str, *,
-           on: dt.date | None = None, policy: Policy | None = None,
-           calendar: lc.Calendar | None = None) -> dict[str, Any]:
-    app = _app(session, bank_id, application_id)
-    lc.transition(app.status, "reject")
-    app.decision_note = reason
-    _decide(app, _today(on), _policy(policy), calendar)
-    _move(session, app, "reject", actor, {"reason": reason, "sla_breached": app.sla_breached})
-    return application_dict(app)
-
-
-def withdraw(session: Session, bank_id: str, application_id: str, actor: str) -> dict[str, Any]:
-    app = _app(session, bank_id, application_id)
-    _move(session, app, "withdraw", actor)
-    return application_dict(app)
-
-
-def record_offer(session: Session, bank_id: str, application_id: str, *, limit: Decimal | int | str,
-                 term_months: int, rate: Decimal | str, pd_grade: str | None = None,
-                 on: dt.date | None = None) -> dict[str, Any]:
-    """Keep the offer (from ``innocredit.lending.matching``) that an application was made against."""
-    app = _app(session, bank_id, application_id)
-    offer = Offer(id=str(uuid.uuid4()), application_id=app.id, product_id=app.product_id, limit_fen=_fen(limit),
-                  term_months=term_months, rate=str(Decimal(str(rate))), pd_grade=pd_grade, created_on=_today(on))
-    session.add(offer)
-    session.flush()
-    return {"id": offer.id, "application_id": app.id, "product_id": offer.product_id,
-            "limit": _yuan(offer.limit_fen), "term_months": offer.term_months, "rate": Decimal(offer.rate),
-            "pd_grade": pd_grade}
-
-
-def list_applications(session: Session, bank_id: str, status: str | None = None) -> list[dict[str, Any]]:
-    q = select(Application).where(Application.bank_id == bank_id)
-    if status:
-        q = q.where(Application.status == status)
-    return [application_dict(a) for a in session.execute(q.order_by(Application.created_on, Application.id)).scalars()]
-
-
-def get_application(session: Session, bank_id: str, application_id: str) -> dict[str, Any]:
-    return application_dict(_app(session, bank_id, application_id))
-
-
-def sla_breaches(session: Session, bank_id: str, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Applications whose decision came late, or that are still undecided after their due day."""
-    today = _today(today)
-    out = []
-    for a in session.execute(select(Application).where(Application.bank_id == bank_id,
-                                                       Application.sla_due_on.is_not(None))).scalars():
-        late = a.sla_breached if a.decided_on else (a.status in ("submitted", "under_review")
-                                                     and a.sla_due_on is not None and today > a.sla_due_on)
-        if late:
-            out.append(application_dict(a))
-    return out
-
-
-# --------------------------------------------------------------------------- loans
-
-
-def contract(session: Session, bank_id: str, application_id: str, actor: str, *, rate: Decimal | str,
-             principal: Decimal | int | str | None = None, term_months: int | None = None,
-             method: str = "equal_instalment", day_count: str = "30/360", grace_months: int = 0,
-             guarantee_scheme: str | None = None, pool_scheme: str | None = None, first_loan: bool = False,
-             unsecured: bool = False, on: dt.date | None = None) -> dict[str, Any]:
-    """Sign the contract of an approved application: creates the loan (status ``contracted``) and its
-    guarantee rows (fee per party) when a guarantee scheme covers it."""
-    app = _app(session, bank_id, application_id)
-    lc.transition(app.status, "contract")
-    schemes = _schemes()
-    for sid, kind in ((guarantee_scheme, "guarantee"), (pool_scheme, "compensation_pool")):
-        if sid is not None and (sid not in schemes or schemes[sid].kind != kind):
-            raise ValueError(f"unknown {kind} scheme {sid!r}")
-    amount = money(principal) if principal is not None else (_yuan(app.amount_fen) or Decimal(0))
-    if amount <= 0 or _fen(amount) > app.amount_fen:
-        raise ValueError("the contracted principal must be positive and at most the approved amount")
-    term = term_months or app.term_months
-    build_schedule(amount, Decimal(str(rate)), term, method, _today(on), grace_months=grace_months,
-                   day_count=day_count)  # validates the terms before anything is written
-    loan = Loan(id=str(uuid.uuid4()), application_id=app.id, bank_id=bank_id, uscc=app.uscc,
-                product_id=app.product_id, principal_fen=_fen(amount), rate=str(Decimal(str(rate))),
-                term_months=term, method=method, day_count=day_count, grace_months=grace_months,
-                status="contracted", guarantee_scheme=guarantee_scheme, pool_scheme=pool_scheme,
-                first_loan=first_loan, unsecured=unsecured, contracted_on=_today(on), disbursed_on=None,
-                outstanding_fen=0, days_past_due=0, dpd_bucket="current")
-    session.add(loan)
-    session.flush()
-    _move(session, app, "contract", actor, {"loan_id": loan.id})
-    _audit(session, bank_id=bank_id, subject_type="loan", subject_id=loan.id, action="contract", from_state=None,
-           to_state="contracted", actor=actor,
-           details={"principal": str(amount), "rate": loan.rate, "term_months": term, "method": method,
-                    "guarantee_scheme": guarantee_scheme, "pool_scheme": pool_scheme})
-    if guarantee_scheme:
-        scheme = schemes[guarantee_scheme]
-        fees = {f.party_id: f.amount for f in guarantee_fees(scheme, amount, term)}
-        for p in scheme.parties:
-            session.add(Guarantee(id=str(uuid.uuid4()), loan_id=loan.id, scheme_id=scheme.id, party_id=p.id,
-                                  role=p.role, share=str(p.share), fee_fen=_fen(fees.get(p.id, Decimal(0)))))
-        session.flush()
-    return loan_dict(loan)
-
-
-def disburse(session: Session, bank_id: str, loan_id: str, actor: str, *, on: dt.date | None = None) -> dict[str, Any]:
-    """Pay out the loan: status ``active``, schedule built from the disbursement date."""
-    loan = _loan(session, bank_id, loan_id)
-    lc.transition(loan.status, "disburse")
-    day = _today(on)
-    rows = build_schedule(_yuan(loan.principal_fen) or Decimal(0), Decimal(loan.rate), loan.term_months,
-                          loan.method, day, grace_months=loan.grace_months, day_count=loan.day_count)
-    for r in rows:
-        session.add(ScheduleRow(loan_id=loan.id, number=r.number, due_date=r.due_date, days=r.days,
-                                opening_fen=_fen(r.opening_balance), principal_fen=_fen(r.principal),
-                                interest_fen=_fen(r.interest), payment_fen=_fen(r.payment),
-                                closing_fen=_fen(r.closing_balance), paid_principal_fen=0, paid_interest_fen=0))
-    loan.disbursed_on = day
-    loan.outstanding_fen = loan.principal_fen
-    _move(session, loan, "disburse", actor, {"on": day.isoformat(), "instalments": len(rows)})
-    return loan_dict(loan)
-
-
-def _rows(session: Session, loan_id: str) -> list[ScheduleRow]:
-    return list(session.execute(select(ScheduleRow).where(ScheduleRow.loan_id == loan_id)
-                                .order_by(ScheduleRow.number)).scalars())
-
-
-def _oldest_unpaid_due(rows: list[ScheduleRow]) -> dt.date | None:
-    for r in rows:
-        if r.paid_principal_fen < r.principal_fen or r.paid_interest_fen < r.interest_fen:
-            return r.due_date
-    return None
-
-
-def repay(session: Session, bank_id: str, loan_id: str, amount: Decimal | int | str, actor: str, *,
-          on: dt.date | None = None) -> dict[str, Any]:
-    """Apply a repayment to the instalments in order, interest before principal. Paying off the balance
-    moves the loan to ``repaid``; clearing all past-due amounts cures an overdue loan."""
-    loan = _loan(session, bank_id, loan_id)
-    if loan.status not in ("active", "overdue"):
-        raise lc.LifecycleError("not_repayable", f"cannot repay a loan in state {loan.status}",
-                                f"{lc.STATE_NAMES.get(loan.status, loan.status)}状态的贷款不能还款")
-    left = _fen(amount)
-    if left <= 0:
-        raise ValueError("the repayment must be positive")
-    rows = _rows(session, loan.id)
-    owed = sum(r.principal_fen - r.paid_principal_fen + r.interest_fen - r.paid_interest_fen for r in rows)
-    if left > owed:
-        raise ValueError(f"repayment {_yuan(left)} exceeds the {_yuan(owed)} still owed under the schedule")
-    paid_p = paid_i = 0
-    for r in rows:
-        if left == 0:
-            break
-        i = min(left, r.interest_fen - r.paid_interest_fen)
-        r.paid_interest_fen += i
-        left -= i
-        p = min(left, r.principal_fen - r.paid_principal_fen)
-        r.paid_principal_fen += p
-        left -= p
-        paid_p, paid_i = paid_p + p, paid_i + i
-    day = _today(on)
-    session.add(Repayment(id=str(uuid.uuid4()), loan_id=loan.id, paid_on=day, amount_fen=paid_p + paid_i,
-                          principal_fen=paid_p, interest_fen=paid_i, actor=actor))
-    loan.outstanding_fen -= paid_p
-    session.flush()
-    details = {"amount": str(_yuan(paid_p + paid_i)), "principal": str(_yuan(paid_p)), "interest": str(_yuan(paid_i)),
-               "on": day.isoformat()}
-    _audit(session, bank_id=bank_id, subject_type="loan", subject_id=loan.id, action="repayment",
-           from_state=loan.status, to_state=loan.status, actor=actor, details=details)
-    if loan.outstanding_fen == 0 and _oldest_unpaid_due(rows) is None:
-        loan.days_past_due, loan.dpd_bucket = 0, "current"
-        _move(session, loan, "repay_in_full", actor)
-    elif loan.status == "overdue":
-        dpd = lc.days_past_due(_oldest_unpaid_due(rows), day)
-        if dpd == 0:
-            loan.days_past_due, loan.dpd_bucket = 0, "current"
-            _move(session, loan, "cure", actor)
-    return loan_dict(loan)
-
-
-def update_delinquency(session: Session, bank_id: str, as_of: dt.date, actor: str = "system") -> list[dict[str, Any]]:
-    """Days past due and bucket of every active or overdue loan of the bank; newly late loans go overdue."""
-    out = []
-    loans = session.execute(select(Loan).where(Loan.bank_id == bank_id, Loan.status.in_(("active", "overdue")))
-                            .order_by(Loan.id)).scalars()
-    for loan in list(loans):
-        dpd = lc.days_past_due(_oldest_unpaid_due(_rows(session, loan.id)), as_of)
-        loan.days_past_due, loan.dpd_bucket = dpd, lc.dpd_bucket(dpd)
-        if dpd > 0 and loan.status == "active":
-            _move(session, loan, "fall_overdue", actor, {"days_past_due": dpd, "as_of": as_of.isoformat()})
-        out.append(loan_dict(loan))
-    session.flush()
-    return out
-
-
-def default(session: Session, bank_id: str, loan_id: str, actor: str, *, on: dt.date | None = None) -> dict[str, Any]:
-    """Declare an overdue loan defaulted and split the outstanding principal among the risk sharers."""
-    loan = _loan(session, bank_id, loan_id)
-    lc.transition(loan.status, "default")
-    schemes = _schemes()
-    scheme = schemes.get(loan.guarantee_scheme) if loan.guarantee_scheme else None
-    pool = schemes.get(loan.pool_scheme) if loan.pool_scheme else None
-    loss = _yuan(loan.outstanding_fen) or Decimal(0)
-    parts = allocate_loss(scheme, loss, pool=pool, first_loan=loan.first_loan, unsecured=loan.unsecured)
-    day = _today(on)
-    for p in parts:
-        session.add(LossAllocation(id=str(uuid.uuid4()), loan_id=loan.id, party_id=p.party_id, role=p.role,
-                                   amount_fen=_fen(p.amount), allocated_on=day))
-    _move(session, loan, "default", actor,
-          {"loss": str(loss), "allocation": {p.party_id: str(p.amount) for p in parts}})
-    return {**loan_dict(loan), "loss": loss, "allocation": [p.as_dict() for p in parts]}
-
-
-def write_off(session: Session, bank_id: str, loan_id: str, actor: str) -> dict[str, Any]:
-    loan = _loan(session, bank_id, loan_id)
-    _move(session, loan, "write_off", actor)
-    return loan_dict(loan)
-
-
-def close(session: Session, bank_id: str, loan_id: str, actor: str) -> dict[str, Any]:
-    loan = _loan(session, bank_id, loan_id)
-    _move(session, loan, "close", actor)
-    return loan_dict(loan)
-
-
-def schedule(session: Session, bank_id: str, loan_id: str) -> list[dict[str, Any]]:
-    loan = _loan(session, bank_id, loan_id)
-    return [{"number": r.number, "due_date": r.due_date, "days": r.days, "opening_balance": _yuan(r.opening_fen),
-             "principal": _yuan(r.principal_fen), "interest": _yuan(r.interest_fen), "payment": _yuan(r.payment_fen),
-             "closing_balance": _yuan(r.closing_fen), "paid_principal": _yuan(r.paid_principal_fen),
-             "paid_interest": _yuan(r.paid_interest_fen)} for r in _rows(session, loan.id)]
-
-
-def list_loans(session: Session, bank_id: str, status: str | None = None) -> list[dict[str, Any]]:
-    q = select(Loan).where(Loan.bank_id == bank_id)
-    if status:
-        q = q.where(Loan.status == status)
-    return [loan_dict(x) for x in session.execute(q.order_by(Loan.contracted_on, Loan.id)).scalars()]
-
-
-def get_loan(session: Session, bank_id: str, loan_id: str) -> dict[str, Any]:
-    return loan_dict(_loan(session, bank_id, loan_id))
-
-
-def guarantees(session: Session, bank_id: str, loan_id: str) -> list[dict[str, Any]]:
-    loan = _loan(session, bank_id, loan_id)
-    rows = session.execute(select(Guarantee).where(Guarantee.loan_id == loan.id).order_by(Guarantee.id)).scalars()
-    return [{"scheme_id": g.scheme_id, "party_id": g.party_id, "role": g.role, "share": Decimal(g.share),
-             "fee": _yuan(g.fee_fen)} for g in rows]
-
-
-def loss_allocations(session: Session, bank_id: str, loan_id: str) -> list[dict[str, Any]]:
-    loan = _loan(session, bank_id, loan_id)
-    rows = session.execute(select(LossAllocation).where(LossAllocation.loan_id == loan.id)).scalars()
-    return [{"party_id": r.party_id, "role": r.role, "amount": _yuan(r.amount_fen), "on": r.allocated_on}
-            for r in rows]
-
-
-# --------------------------------------------------------------------------- audit (read-only)
-
-
-def _entry_dict(e: AuditEntry) -> dict[str, Any]:
+def entry_dict(e: AuditEntry) -> dict[str, Any]:
     return {"seq": e.seq, "at": e.at, "bank_id": e.bank_id, "subject_type": e.subject_type,
             "subject_id": e.subject_id, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
             "actor": e.actor, "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash}
 
 
-def audit_entries(session: Session, bank_id: str | None = None, subject_id: str | None = None) -> list[dict[str, Any]]:
-    """Audit entries in order (a bank's own only when ``bank_id`` is given); details decoded from JSON."""
+# --------------------------------------------------------------------------- repositories
+
+
+def get_application(session: Session, bank_id: str | None, application_id: str, *,
+                    lock: bool = False) -> Application:
+    """One application (of ``bank_id`` when given); ``lock`` takes the row ``FOR UPDATE`` until the commit."""
+    q = select(Application).where(Application.id == application_id)
+    if bank_id is not None:
+        q = q.where(Application.bank_id == bank_id)
+    if lock:
+        q = q.with_for_update()
+    row = session.execute(q).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no application {application_id} for bank {bank_id}")
+    return row
+
+
+def get_loan(session: Session, bank_id: str | None, loan_id: str, *, lock: bool = False) -> Loan:
+    q = select(Loan).where(Loan.id == loan_id)
+    if bank_id is not None:
+        q = q.where(Loan.bank_id == bank_id)
+    if lock:
+        q = q.with_for_update()
+    row = session.execute(q).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no loan {loan_id} for bank {bank_id}")
+    return row
+
+
+def loan_of_application(session: Session, application_id: str) -> Loan | None:
+    return session.execute(select(Loan).where(Loan.application_id == application_id)).scalar_one_or_none()
+
+
+def applications(session: Session, *, bank_id: str | None = None, status: str | None = None,
+                 uscc: str | None = None, ids: Any = None) -> list[Application]:
+    q = select(Application)
+    if bank_id is not None:
+        q = q.where(Application.bank_id == bank_id)
+    if status:
+        q = q.where(Application.status == status)
+    if uscc is not None:
+        q = q.where(Application.uscc == uscc)
+    if ids is not None:
+        q = q.where(Application.id.in_(ids))
+    return list(session.execute(q.order_by(Application.created_on, Application.id)).scalars())
+
+
+def loans(session: Session, *, bank_id: str | None = None, status: str | None = None, uscc: str | None = None,
+          ids: Any = None, origin: str | None = None) -> list[Loan]:
+    q = select(Loan)
+    if bank_id is not None:
+        q = q.where(Loan.bank_id == bank_id)
+    if status:
+        q = q.where(Loan.status == status)
+    if uscc is not None:
+        q = q.where(Loan.uscc == uscc)
+    if ids is not None:
+        q = q.where(Loan.id.in_(ids))
+    if origin is not None:
+        q = q.where(Loan.origin == origin)
+    return list(session.execute(q.order_by(Loan.contracted_on, Loan.id)).scalars())
+
+
+def latest_offer(session: Session, application_id: str) -> Offer | None:
+    return session.execute(select(Offer).where(Offer.application_id == application_id)
+                           .order_by(Offer.created_on.desc(), Offer.id)).scalars().first()
+
+
+def schedule_rows(session: Session, loan_id: str) -> list[ScheduleRow]:
+    return list(session.execute(select(ScheduleRow).where(ScheduleRow.loan_id == loan_id)
+                                .order_by(ScheduleRow.number)).scalars())
+
+
+def repayments(session: Session, loan_id: str) -> list[Repayment]:
+    return list(session.execute(select(Repayment).where(Repayment.loan_id == loan_id)
+                                .order_by(Repayment.paid_on, Repayment.id)).scalars())
+
+
+def guarantees(session: Session, loan_id: str) -> list[Guarantee]:
+    return list(session.execute(select(Guarantee).where(Guarantee.loan_id == loan_id)
+                                .order_by(Guarantee.id)).scalars())
+
+
+def guaranteed_loan_ids(session: Session, org_id: str) -> set[str]:
+    """The loans whose guarantee names the guarantor organisation ``org_id``."""
+    return set(session.execute(select(Guarantee.loan_id).where(Guarantee.org_id == org_id)).scalars())
+
+
+def loss_allocations(session: Session, loan_id: str) -> list[LossAllocation]:
+    return list(session.execute(select(LossAllocation).where(LossAllocation.loan_id == loan_id)
+                                .order_by(LossAllocation.id)).scalars())
+
+
+def earlier_loan_exists(session: Session, uscc: str, before: dt.date, exclude: str | None = None) -> bool:
+    """Whether the register holds a loan of the firm disbursed before ``before`` (any bank, any origin)."""
+    q = select(Loan.id).where(Loan.uscc == uscc, Loan.disbursed_on.is_not(None), Loan.disbursed_on < before)
+    if exclude is not None:
+        q = q.where(Loan.id != exclude)
+    return session.execute(q.limit(1)).first() is not None
+
+
+def external_keys(session: Session) -> dict[tuple[str, str], str]:
+    """(bank, the bank's own loan id) -> register id, for every reported loan."""
+    rows = session.execute(select(Loan.bank_id, Loan.external_id, Loan.id).where(Loan.external_id.is_not(None)))
+    return {(b, e): i for b, e, i in rows}
+
+
+def first_disbursement_by_firm(session: Session, usccs: list[str]) -> pl.DataFrame:
+    """(uscc, _register_first): each firm's earliest disbursement in the register."""
+    out: list[tuple[str, dt.date]] = []
+    for i in range(0, len(usccs), 1000):
+        q = (select(Loan.uscc, func.min(Loan.disbursed_on)).where(Loan.uscc.in_(usccs[i:i + 1000]))
+             .group_by(Loan.uscc))
+        out += [(u, d) for u, d in session.execute(q) if d is not None]
+    return pl.DataFrame(out, schema={"uscc": pl.String, "_register_first": pl.Date}, orient="row")
+
+
+def bulk_insert_loans(session: Session, rows: list[dict[str, Any]], chunk: int = 5000) -> None:
+    for i in range(0, len(rows), chunk):
+        session.execute(insert(Loan), rows[i:i + chunk])
+
+
+def bulk_update_loans(session: Session, rows: list[dict[str, Any]], chunk: int = 5000) -> None:
+    """Update loans by primary key (each dict carries ``id``)."""
+    for i in range(0, len(rows), chunk):
+        session.execute(update(Loan), rows[i:i + chunk])
+
+
+def append_audit(session: Session, entry: dict[str, Any]) -> AuditEntry:
+    """Append one entry to the chain. The head row is locked first, so two transactions never take the same
+    ``seq`` or the same ``prev_hash`` (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite serialises writers)."""
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:  # a database created without the migration's head row
+        last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
+        head = AuditHead(id=1, seq=last.seq if last else 0, hash=last.hash if last else GENESIS)
+        session.add(head)
+        session.flush()
+    full = {**entry, "seq": head.seq + 1}
+    row = AuditEntry(**full, prev_hash=head.hash, hash=entry_hash(full, head.hash))
+    session.add(row)
+    head.seq, head.hash = row.seq, row.hash
+    session.flush()
+    return row
+
+
+def audit_rows(session: Session, *, bank_id: str | None = None, subject_id: str | None = None) -> list[AuditEntry]:
     q = select(AuditEntry)
     if bank_id is not None:
         q = q.where(AuditEntry.bank_id == bank_id)
     if subject_id is not None:
         q = q.where(AuditEntry.subject_id == subject_id)
-    return [{**_entry_dict(e), "details": json.loads(e.details)}
-            for e in session.execute(q.order_by(AuditEntry.seq)).scalars()]
+    return list(session.execute(q.order_by(AuditEntry.seq)).scalars())
 
 
-def verify_audit_chain(session: Session) -> ChainCheck:
-    """Recompute the whole chain; an edited, deleted or inserted entry is reported by its seq."""
-    return verify_chain(_entry_dict(e) for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
+def decoded(e: AuditEntry) -> dict[str, Any]:
+    return {**entry_dict(e), "details": json.loads(e.details)}
+
+
+# --------------------------------------------------------------------------- the register as a frame
+
+REGISTER_SCHEMA: dict[str, Any] = {
+    "loan_id": pl.String, "uscc": pl.String, "bank_id": pl.String, "amount": pl.Float64, "rate": pl.Float64,
+    "secured": pl.Boolean, "product": pl.String, "disbursed_on": pl.Date, "maturity_on": pl.Date,
+    "outstanding": pl.Float64, "status": pl.String, "first_loan": pl.Boolean, "relending_eligible": pl.Boolean,
+    "missed_instalments": pl.Int64, "days_past_due": pl.Int64, "push_id": pl.Int64, "origin": pl.String,
+}
+
+
+def register_frame(session: Session, *, bank_id: str | None = None, disbursed_only: bool = True) -> pl.DataFrame:
+    """The loan register in the shape the coordination metrics and early warnings read (one row per loan;
+    amounts in yuan). Loans not yet disbursed are left out unless ``disbursed_only`` is False."""
+    t = Loan
+    q = select(t.id, t.uscc, t.bank_id, t.principal_fen, t.rate, t.unsecured, t.product_id, t.disbursed_on,
+               t.maturity_on, t.outstanding_fen, t.status, t.first_loan, t.relending_eligible,
+               t.missed_instalments, t.days_past_due, t.push_id, t.origin)
+    if bank_id is not None:
+        q = q.where(t.bank_id == bank_id)
+    if disbursed_only:
+        q = q.where(t.disbursed_on.is_not(None))
+    rows = [(r[0], r[1], r[2], r[3] / 100, float(r[4]), not r[5], r[6], r[7], r[8], r[9] / 100, r[10], r[11],
+             r[12], r[13], r[14], r[15], r[16]) for r in session.execute(q.order_by(t.id))]
+    return pl.DataFrame(rows, schema=REGISTER_SCHEMA, orient="row")

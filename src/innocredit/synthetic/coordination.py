@@ -1,9 +1,8 @@
 """Demo coordination activity: a year of visits, application lists, recommendation lists, pushes to banks,
 bank answers (with realistic delays and decline reasons), loans and post-loan alerts, as polars frames.
 
-``generate_coordination(features, seed)`` is pure and deterministic by seed; ``store_coordination(session,
-frames)`` writes the frames through ``innocredit.storage.coordination``; ``load_demo(engine, features, seed)``
-does both. Screening and routing use the real policies (``innocredit.coordination``), so the demo lists are
+``generate_coordination(features, seed)`` is pure and deterministic by seed; ``services.demo`` stores the
+frames (``store_coordination``) or does both (``load_demo``). Screening and routing use the real policies (``innocredit.coordination``), so the demo lists are
 what the office would have produced. Trends are built in: later months get more acceptances and faster
 credit, so the metrics improve over the year.
 """
@@ -417,85 +416,3 @@ def _alerts(firms: pl.DataFrame, loans: pl.DataFrame, rng: np.random.Generator, 
             pl.Series(_ts(np.full(found.height, _epoch(q_end - dt.timedelta(days=90))) + day,
                           np.full(found.height, 7))).cast(pl.Datetime("us", "UTC")).alias("raised_at")))
     return pl.concat(frames)
-
-
-# ---------------------------------------------------------------- storing
-
-def store_coordination(session: Any, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
-    """Write generated frames through the storage module (ids are offset past any stored rows)."""
-    from sqlalchemy import func, insert, select, text
-
-    from innocredit.coordination.alerts import default_alert_rules
-    from innocredit.storage import coordination as repo
-
-    def offset(model: Any, col: Any) -> int:
-        return int(session.execute(select(func.coalesce(func.max(col), 0))).scalar_one())
-
-    o_list = offset(repo.CoordApplicationList, repo.CoordApplicationList.id)
-    o_item = offset(repo.CoordApplicationItem, repo.CoordApplicationItem.id)
-    o_rl = offset(repo.CoordRecommendationList, repo.CoordRecommendationList.id)
-    o_ri = offset(repo.CoordRecommendationItem, repo.CoordRecommendationItem.id)
-    o_push = offset(repo.CoordPush, repo.CoordPush.id)
-
-    def rows(df: pl.DataFrame) -> list[dict[str, Any]]:
-        return df.to_dicts()
-
-    def bulk(model: Any, data: list[dict[str, Any]]) -> None:
-        for i in range(0, len(data), 5000):
-            session.execute(insert(model), data[i:i + 5000])
-
-    f = frames
-    bulk(repo.CoordApplicationList, rows(f["application_lists"].select(
-        (pl.col("list_id") + o_list).alias("id"), "name", "region_code", pl.lit("coord-hz").alias("created_by"),
-        "created_at", "screened_at", pl.lit("screening 2026.1").alias("screening_version"))))
-    bulk(repo.CoordApplicationItem, rows(f["application_items"].select(
-        (pl.col("item_id") + o_item).alias("id"), (pl.col("list_id") + o_list).alias("list_id"), "uscc", "source",
-        "visited_on", pl.col("requested_amount").round(2), "requested_term_months", "loan_purpose",
-        "fixed_premises", "preferred_bank_id", "preferred_product", "recorded_at", "screen_passed", "screen_failed",
-        "screen_unknown", "innovation_points", "tech_sme")))
-    bulk(repo.CoordRecommendationList, rows(f["recommendation_lists"].select(
-        (pl.col("reco_list_id") + o_rl).alias("id"), (pl.col("application_list_id") + o_list)
-        .alias("application_list_id"), "name", pl.lit("coord-hz").alias("created_by"), "created_at")))
-    bulk(repo.CoordRecommendationItem, rows(f["recommendation_items"].select(
-        (pl.col("reco_item_id") + o_ri).alias("id"), (pl.col("reco_list_id") + o_rl).alias("list_id"),
-        (pl.col("application_item_id") + o_item).alias("application_item_id"), "uscc", "rank", "innovation_points")))
-    bulk(repo.CoordPush, rows(f["pushes"].select(
-        (pl.col("push_id") + o_push).alias("id"), (pl.col("reco_item_id") + o_ri).alias("reco_item_id"),
-        (pl.col("reco_list_id") + o_rl).alias("reco_list_id"), "uscc", "bank_id", "pushed_at", "answer_due_on",
-        "status", "accepted_at", "declined_at", "decline_code", "credit_at", "credit_amount", "rate", "product",
-        "secured", "disbursed_at", "disbursed_amount", "updated_at")))
-    bulk(repo.CoordBankAnswer, rows(f["answers"].select(
-        (pl.col("push_id") + o_push).alias("push_id"), "bank_id", "kind", "answered_at", "decline_code", "amount",
-        "rate", "product", "secured")))
-    if f["escalations"].height:
-        bulk(repo.CoordEscalation, rows(f["escalations"].with_columns(pl.col("push_id") + o_push)))
-    loans = f["loans"].with_columns(pl.when(pl.col("push_id").is_not_null()).then(pl.col("push_id") + o_push)
-                                    .alias("push_id"))
-    repo.upsert_loans(session, loans)
-    repo.replace_firms(session, f["firms"])
-    alerts = f["alerts"]
-    n_alerts = 0
-    if alerts.height:
-        version = default_alert_rules().version
-        for raised_at, part in alerts.partition_by("raised_at", as_dict=True).items():
-            n_alerts += repo.add_alerts(session, part.drop("raised_at"), raised_at[0], version)
-    if session.get_bind().dialect.name == "postgresql":
-        for table in ("coord_app_lists", "coord_app_items", "coord_reco_lists", "coord_reco_items", "coord_pushes",
-                      "coord_bank_answers", "coord_escalations", "coord_alerts"):
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
-    session.flush()
-    return {"application_lists": f["application_lists"].height, "application_items": f["application_items"].height,
-            "recommendation_items": f["recommendation_items"].height, "pushes": f["pushes"].height,
-            "answers": f["answers"].height, "escalations": f["escalations"].height, "loans": loans.height,
-            "firms": f["firms"].height, "alerts": n_alerts}
-
-
-def load_demo(engine: Any, features: pl.DataFrame, seed: int = 20260630, as_of: dt.date = DEMO_AS_OF,
-              loans: pl.DataFrame | None = None) -> dict[str, int]:
-    """Generate and store the demo coordination year (what ``make run`` loads)."""
-    from innocredit.storage.base import unit_of_work
-
-    frames = generate_coordination(features, seed, as_of, loans)
-    with unit_of_work(engine) as session:
-        return store_coordination(session, frames)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from innocredit.services import coordination, lending
 from innocredit.web.auth import BANK_ROLES, Principal
 from innocredit.web.problems import ProblemError
 
@@ -25,25 +26,7 @@ BANK_GRANTS: list[Callable[[Session, str], set[str]]] = []
 def _builtin_grants(session: Session, bank_id: str) -> set[str]:
     """Firms pushed to this bank by the office, firms with a consent to this bank in force, and firms with
     an application at this bank."""
-    import datetime as dt
-
-    from sqlalchemy import or_, select
-
-    from innocredit.web.data import optional_module
-
-    usccs: set[str] = set()
-    coord = optional_module("innocredit.storage.coordination")
-    if coord is not None:
-        usccs |= set(session.scalars(select(coord.CoordPush.uscc).where(coord.CoordPush.bank_id == bank_id)))
-        now = dt.datetime.now(dt.UTC)
-        c = coord.CoordConsent
-        usccs |= set(session.scalars(select(c.uscc).where(c.bank_id == bank_id, c.valid_from <= now,
-                                                          c.valid_until > now,
-                                                          or_(c.revoked_at.is_(None), c.revoked_at > now))))
-    lending = optional_module("innocredit.storage.lending")
-    if lending is not None:
-        usccs |= set(session.scalars(select(lending.Application.uscc).where(lending.Application.bank_id == bank_id)))
-    return usccs
+    return coordination.bank_visible_usccs(session, bank_id) | lending.applicant_usccs(session, bank_id)
 
 
 def bank_visible(session: Session, bank_id: str) -> set[str]:

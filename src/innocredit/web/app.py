@@ -19,7 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from innocredit.storage.base import make_engine
+from innocredit.services.database import make_engine
+from innocredit.settings import lending_policy
 from innocredit.web import logging as weblog
 from innocredit.web import problems
 from innocredit.web.auth import CSRF_COOKIE
@@ -29,8 +30,8 @@ from innocredit.web.i18n import LANG_COOKIE, normalise
 
 LOG = logging.getLogger("innocredit.web")
 API_PREFIX = "/api/v1"
-# an area's router/page module is wired when it imports (its area has landed); each defines `router`
-API_MODULES = ("auth", "enterprises", "evaluations", "risk", "ip", "lending", "coordination", "admin")
+# every router/page module is imported at start-up (a broken module fails the start); each defines `router`
+API_MODULES = ("auth", "enterprises", "evaluations", "risk", "ip", "lending", "coordination")
 PAGE_MODULES = ("auth", "enterprises", "dashboard", "bank", "enterprise_self", "coordination", "risk")
 
 
@@ -38,14 +39,7 @@ def _wire(app: FastAPI, package: str, names: tuple[str, ...], prefix: str = "") 
     """Include each module's router; record its routes (with full paths) in ``app.state.route_table``."""
     wired = []
     for name in names:
-        try:
-            mod = importlib.import_module(f"innocredit.web.{package}.{name}")
-        except ImportError as exc:  # the area this module needs is not installed yet
-            (LOG.debug if getattr(exc, "name", "") == f"innocredit.web.{package}.{name}" else LOG.warning)("%s.%s not wired: %s", package, name, exc)
-            continue
-        router: APIRouter | None = getattr(mod, "router", None)
-        if router is None:
-            continue
+        router: APIRouter = importlib.import_module(f"innocredit.web.{package}.{name}").router
         app.include_router(router, prefix=prefix)
         app.state.route_table += [(prefix + r.path, r) for r in router.routes if isinstance(r, APIRoute)]
         wired.append(name)
@@ -53,19 +47,12 @@ def _wire(app: FastAPI, package: str, names: tuple[str, ...], prefix: str = "") 
 
 
 def _lending_policy(settings: Settings) -> Any:
-    """The lending policy with the LPR and SLA from the settings (when given), loaded once."""
+    """The lending policy with the LPR and SLA from the settings, loaded once."""
     cache: dict[str, Any] = {}
 
     def get() -> Any:
         if "p" not in cache:
-            from innocredit.lending.schema import load_policy
-
-            env = {}
-            if settings.lpr is not None:
-                env["INNOCREDIT_LPR_1Y"] = str(settings.lpr)
-            if settings.sla_days is not None:
-                env["INNOCREDIT_SLA_WORKING_DAYS"] = str(settings.sla_days)
-            cache["p"] = load_policy(env=env)
+            cache["p"] = lending_policy(settings)
         return cache["p"]
 
     return get
@@ -155,7 +142,7 @@ def create_app(settings: Settings | None = None, loader: FeatureLoader | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            from innocredit.storage.migrate import upgrade
+            from innocredit.services.database import migrate as upgrade
 
             upgrade(engine)
             LOG.info("migrations applied")

@@ -1,13 +1,12 @@
 """The enterprise data the web serves: the feature table and what each area computes from it, cached.
 
 Sources, in order: a feature-table file (``Settings.features_path``), else the ingested store
-(``innocredit.ingest.service.features_as_of``), else an empty table. Areas that have not been installed
-are simply absent (their functions return ``None``), so the app runs with whatever has landed.
+(``innocredit.services.feeds.features_as_of``), else an empty table.
 """
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -16,68 +15,44 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from innocredit.profile.features import conform, empty_feature_table
+from innocredit import ip
+from innocredit import risk as risk_area
+from innocredit.evaluation import engine as evaluation_engine
+from innocredit.evaluation import explain as explain_mod
+from innocredit.evaluation import track as track_mod
+from innocredit.evaluation.system import list_systems
+from innocredit.ingest.tables import read_feature_table
+from innocredit.lending import matching
+from innocredit.lending.enrichment import enrich
+from innocredit.lending.schema import load_products
+from innocredit.profile.features import conform
+from innocredit.risk.features import model_feature_exprs
+from innocredit.risk.reasons import reason_text
+from innocredit.services import feeds
 
 FeatureLoader = Callable[[], pl.DataFrame]
 
 
-_MODULES: dict[str, Any] = {}
-
-
-def optional_module(name: str) -> Any | None:
-    """Import an area's module if it is installed; ``None`` otherwise (remembered: areas do not appear while the
-    process runs)."""
-    if name not in _MODULES:
-        try:
-            _MODULES[name] = importlib.import_module(name)
-        except ImportError:
-            _MODULES[name] = None
-    return _MODULES[name]
-
-
-def _registry_status(engine: Engine, service: Any) -> pl.DataFrame | None:
-    """The latest registry status per enterprise from the stored registry feed (for the office's screening)."""
-    try:
-        with engine.connect() as conn:
-            reg = service.read_feed(conn, "registry")
-    except Exception:  # no registry feed stored
-        return None
-    if reg.height == 0 or "status" not in reg.columns:
-        return None
-    return (reg.sort("as_of").unique("uscc", keep="last").select("uscc", pl.col("status").alias("registry_status")))
-
-
-def default_patents_loader(engine: Engine) -> FeatureLoader | None:
-    service = optional_module("innocredit.ingest.service")
-    if service is None or not hasattr(service, "patents_as_of"):
-        return None
-    return lambda: service.patents_as_of(engine)
+def default_patents_loader(engine: Engine) -> FeatureLoader:
+    return lambda: feeds.patents_as_of(engine)
 
 
 def default_loader(engine: Engine, features_path: str | None) -> FeatureLoader:
     def load() -> pl.DataFrame:
         if features_path:
-            from innocredit.ingest.tables import read_feature_table
-
             return read_feature_table(features_path).data
-        service = optional_module("innocredit.ingest.service")
-        if service is not None and hasattr(service, "features_as_of"):
-            df = service.features_as_of(engine)
-            status = _registry_status(engine, service) if hasattr(service, "read_feed") else None
-            if status is not None and "registry_status" not in df.columns:
-                df = df.join(status, on="uscc", how="left")
-            return df
-        return empty_feature_table()
+        df = feeds.features_as_of(engine)
+        status = feeds.registry_status(engine)
+        if status is not None and "registry_status" not in df.columns:
+            df = df.join(status, on="uscc", how="left")
+        return df
 
     return load
 
 
 def with_model_features(df: pl.DataFrame) -> pl.DataFrame:
     """The feature table plus the risk area's derived model features (what a trained model reads)."""
-    feats = optional_module("innocredit.risk.features")
-    if feats is None:
-        return df
-    exprs = {k: e for k, e in feats.model_feature_exprs().items() if k not in df.columns}
+    exprs = {k: e for k, e in model_feature_exprs().items() if k not in df.columns}
     return df.with_columns(e.alias(k) for k, e in exprs.items())
 
 
@@ -149,11 +124,7 @@ class DataService:
     def systems(self) -> dict[str, Any]:
         with self._lock:
             if self._systems is None:
-                mod = optional_module("innocredit.evaluation.system")
-                systems: dict[str, Any] = {}
-                if mod is not None and hasattr(mod, "list_systems"):
-                    systems = {s.id: s for s in mod.list_systems()}
-                self._systems = systems
+                self._systems = {s.id: s for s in list_systems()}
             return self._systems
 
     def system(self, system_id: str) -> Any | None:
@@ -167,9 +138,7 @@ class DataService:
         feats = self.features()
         with self._lock:
             if system_id not in self._evals:
-                mod = optional_module("innocredit.evaluation.engine")
-                assert mod is not None
-                self._evals[system_id] = mod.evaluate(system, feats).sort("uscc")
+                self._evals[system_id] = evaluation_engine.evaluate(system, feats).sort("uscc")
             return self._evals[system_id]
 
     def evaluation_row(self, system_id: str, uscc: str) -> dict[str, Any] | None:
@@ -193,17 +162,14 @@ class DataService:
             cached_ev = system_id in self._evals
         if cached_ev:
             return self.evaluation_row(system_id, uscc)
-        engine_mod = optional_module("innocredit.evaluation.engine")
-        track_mod = optional_module("innocredit.evaluation.track")
-        assert engine_mod is not None
         stats = None
-        if getattr(system, "track_levels", ()) and track_mod is not None:
+        if getattr(system, "track_levels", ()):
             with self._lock:
                 key = "__track__" + system_id
                 if key not in self._evals:
                     self._evals[key] = track_mod.track_statistics(system, self.features(), None)
                 stats = self._evals[key].filter(pl.col("uscc") == uscc)
-        out = engine_mod.evaluate(system, self.frame(uscc), track_stats=stats, total_percentile=False)
+        out = evaluation_engine.evaluate(system, self.frame(uscc), track_stats=stats, total_percentile=False)
         row = out.row(0, named=True)
         cached = self.evaluation_row(system_id, uscc)
         if cached is not None and "track_pct_total" in cached:
@@ -225,18 +191,15 @@ class DataService:
         with self._lock:
             ck = "__enriched__" + key
             if ck not in self._evals:
-                mod = optional_module("innocredit.lending.enrichment")
-                enrich = getattr(mod, "enrich", None) if mod is not None else None
                 base = with_model_features(feats) if model is not None else feats
                 patents = self.patents()
                 self._evals[ck] = enrich(base, risk_model=model, patents=patents if patents is not None and
-                                         patents.height else None) if enrich is not None else feats
+                                         patents.height else None)
             return self._evals[ck]
 
     def offers(self, uscc: str, model: Any | None = None, key: str = "") -> list[dict[str, Any]] | None:
         """Every product for the enterprise, best first (eligible, then rate, then limit), with its names."""
-        matching = optional_module("innocredit.lending.matching")
-        if matching is None or not self.has(uscc):
+        if not self.has(uscc):
             return None
         table = self.enriched(model, key)
         assert table is not None
@@ -248,21 +211,18 @@ class DataService:
 
     def products(self) -> list[Any]:
         """The product catalogue, read and validated once per data load (not on every offers request)."""
-        schema = optional_module("innocredit.lending.schema")
         with self._lock:
             if "__products__" not in self._evals:
-                self._evals["__products__"] = schema.load_products() if schema is not None else []
+                self._evals["__products__"] = load_products()
             return self._evals["__products__"]
 
     def risk(self, uscc: str, model: Any, lang: str) -> dict[str, Any] | None:
         """PD, grade and reason codes (texts in ``lang``) of one enterprise under the given model."""
-        risk = optional_module("innocredit.risk")
-        reasons = optional_module("innocredit.risk.reasons")
-        if risk is None or model is None or not self.has(uscc):
+        if model is None or not self.has(uscc):
             return None
-        row = risk.score_table(model, with_model_features(self.frame(uscc))).row(0, named=True)
+        row = risk_area.score_table(model, with_model_features(self.frame(uscc))).row(0, named=True)
         codes = list(row.get("reason_codes") or [])
-        texts = [reasons.reason_text(c, lang) if reasons else c for c in codes]
+        texts = [reason_text(c, lang) for c in codes]
         return {"pd": row.get("pd"), "pd_grade": row.get("pd_grade"), "score_points": row.get("score_points"),
                 "reason_codes": codes, "reasons": [f"{c} · {t}" for c, t in zip(codes, texts)],
                 "model": f"{row.get('model_id')} v{row.get('model_version')}"}
@@ -282,16 +242,13 @@ class DataService:
     def _ip(self) -> tuple[pl.DataFrame, pl.DataFrame] | None:
         """(every patent valued with its pledge rate and capacity, capacity per firm), once per data load; taken
         together under the lock, so a reload in between cannot pair one load's patents with another's firms."""
-        ip = optional_module("innocredit.ip")
         patents = self.patents()
-        if ip is None or patents is None or patents.height == 0:
+        if patents is None or patents.height == 0:
             return None
         feats = self.features()
         with self._lock:
             if "__ip__" not in self._evals:
                 day = feats["as_of"].max() if "as_of" in feats.columns and feats.height else None
-                import datetime as dt
-
                 valued = ip.pledge_rates(ip.value_patents(patents, feats, day or dt.date.today()), "default")
                 self._evals["__ip__"] = (valued, ip.firm_capacity(valued, "default"))
             return self._evals["__ip__"]
@@ -317,17 +274,14 @@ class DataService:
 
     def explain(self, system_id: str, uscc: str, lang: str) -> dict[str, Any] | None:
         system = self.system(system_id)
-        mod = optional_module("innocredit.evaluation")
-        if mod is None or not hasattr(mod, "explain"):
-            mod = optional_module("innocredit.evaluation.explain")
-        if system is None or mod is None or not hasattr(mod, "explain") or not self.has(uscc):
+        if system is None or not self.has(uscc):
             return None
         feats = self.features()
         key = f"__explain__{system_id}|{uscc}|{lang}"
         with self._lock:
             hit = self._evals.get(key)
         if hit is None:
-            hit = mod.explain(system, feats, uscc, lang)
+            hit = explain_mod.explain(system, feats, uscc, lang)
             with self._lock:
                 self._evals[key] = hit
         return hit

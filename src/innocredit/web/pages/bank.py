@@ -9,21 +9,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from innocredit.storage import lending as store
+from innocredit.services import coordination
+from innocredit.services import lending as store
 from innocredit.web import lending_access as la
 from innocredit.web import panels, risk_access
 from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.data import optional_module
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.i18n import request_lang
 from innocredit.web.problems import ProblemError
 from innocredit.web.render import check_csrf, render
-from innocredit.web.workflow import after_lending_action
 
 router = APIRouter(include_in_schema=False)
 BANK = ("bank_officer", "bank_approver")
@@ -96,7 +94,6 @@ def apply(uscc: str, request: Request, product_id: str = Form(..., max_length=64
             store.record_offer(session, la.bank_of(principal), out["id"], limit=Decimal(str(round(offer["limit"], 2))),
                                term_months=int(offer["term_months"] or term_months),
                                rate=Decimal(str(round(offer["rate"], 6))), pd_grade=offer.get("pd_grade"))
-    after_lending_action(session, principal, "apply", out)
     return _redirect(f"/applications/{out['id']}")
 
 
@@ -109,7 +106,7 @@ def applications(request: Request, principal: Principal = Depends(require_roles(
 
 
 def _offer(session: Session, app_id: str) -> Any:
-    return session.scalars(select(store.Offer).where(store.Offer.application_id == app_id)).first()
+    return store.offer_of_application(session, app_id)
 
 
 @router.get("/applications/{app_id}")
@@ -122,7 +119,7 @@ def application(app_id: str, request: Request, principal: Principal = Depends(re
     from innocredit.web.views import summary
 
     ctx = panels.profile_context(request, session, principal, uscc, row, None, lang)
-    loan = session.scalars(select(store.Loan).where(store.Loan.application_id == app_id)).first()
+    loan = store.loan_of_application(session, app_id)
     offer = _offer(session, app_id)
     audit = la.audit(session, principal, app_id) if principal.role in BANK else []
     policy = request.app.state.lending_policy()
@@ -160,9 +157,7 @@ async def application_action(app_id: str, action: str, request: Request,
         else:
             rate = Decimal(str(form.get("rate") or "0").strip())
             out = store.contract(session, bank, app_id, principal.username, rate=rate)
-            after_lending_action(session, principal, "contract", out)
             return _redirect(f"/loans/{out['id']}")
-        after_lending_action(session, principal, action, out)
     return _redirect(f"/applications/{app_id}")
 
 
@@ -187,8 +182,7 @@ async def loan_action(loan_id: str, action: str, request: Request,
     bank = la.bank_of(principal)
     with session_scope(request) as session, domain_call(request_lang(request)):
         if action == "disburse":
-            out = store.disburse(session, bank, loan_id, principal.username)
-            after_lending_action(session, principal, "disburse", out)
+            store.disburse(session, bank, loan_id, principal.username)
         else:
             store.repay(session, bank, loan_id, _money(str(form.get("amount") or ""), "amount"), principal.username)
     return _redirect(f"/loans/{loan_id}")
@@ -197,21 +191,10 @@ async def loan_action(loan_id: str, action: str, request: Request,
 @router.get("/portfolio")
 def portfolio(request: Request, principal: Principal = Depends(require_roles(*BANK, "bank_modeller", "coordinator")),
               session: Session = SESSION) -> Response:
-    loans = la.loans(session, principal)
-    alerts: list[dict[str, Any]] = []
-    coord = optional_module("innocredit.coordination.service")
-    if coord is not None and principal.bank_id:
-        alerts = coord.alerts_for_bank(session, principal.bank_id)
+    loans = la.loans(session, principal)  # the one register: platform loans and loans the bank reports
+    alerts = coordination.alerts_for_bank(session, principal.bank_id) if principal.bank_id else []
     for x in loans:
-        x["link"] = True
-    repo = optional_module("innocredit.storage.coordination")
-    if repo is not None and principal.bank_id:  # loans the office's register knows (e.g. reported by the bank)
-        known = {x["id"] for x in loans}
-        for r in repo.loans_frame(session, bank_id=principal.bank_id).to_dicts():
-            if r.get("loan_id") not in known:
-                loans.append({"id": r.get("loan_id"), "uscc": r.get("uscc"), "product_id": r.get("product") or "—",
-                              "outstanding": Decimal(str(r.get("outstanding") or 0)), "status": r.get("status"),
-                              "days_past_due": r.get("days_past_due") or 0, "link": False})
+        x["link"] = x["origin"] == "platform"
     total = sum((x["outstanding"] or Decimal(0)) for x in loans)
     return render(request, "portfolio.html", loans=loans, alerts=alerts, total=total,
                   names=request.app.state.data.names())

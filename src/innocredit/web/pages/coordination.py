@@ -12,10 +12,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from innocredit.coordination import service
 from innocredit.coordination.flow import Answer, default_flow_policy
 from innocredit.coordination.routing import default_bank_policy
-from innocredit.storage import coordination as repo
+from innocredit.services import coordination as service
 from innocredit.web import charts
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
@@ -36,7 +35,7 @@ def _redirect(url: str) -> RedirectResponse:
 @router.get("/lists")
 def lists(request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
           session: Session = SESSION) -> Response:
-    rows = repo.application_lists(session)
+    rows = service.application_lists(session)
     return render(request, "lists.html", lists=rows)
 
 
@@ -112,7 +111,7 @@ async def push(reco_id: int, request: Request, principal: Principal = Depends(re
 
     regions = request.app.state.data.column_map("region_code")
     with session_scope(request) as session, domain_call():
-        reco = repo.get_recommendation_list(session, reco_id)
+        reco = service.get_recommendation_list(session, reco_id)
         service.push_to_banks(session, reco_id, region_codes=regions, banks=banks)
         list_id = reco.application_list_id
     return _redirect(f"/lists/{list_id}")
@@ -168,7 +167,7 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
     out.append((t("dash.coverage_industry"), charts.hbar_chart(cov_items(by_industry, "section"),
                                                                t("dash.coverage_industry"),
                                                                "%", max_value=100)))
-    pushes = repo.pushes_frame(session)
+    pushes = service.pushes_frame(session)
     outcome = [(t("push." + s), float(pushes.filter(pl.col("status") == s).height) if pushes.height else 0.0)
                for s in ("pushed", "accepted", "declined", "credit_granted", "disbursed")]
     out.append((t("dash.outcomes"), charts.hbar_chart(outcome, t("dash.outcomes"))))

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from innocredit.coordination import service
 from innocredit.coordination.consent import default_consent_policy
 from innocredit.coordination.routing import default_bank_policy
-from innocredit.storage import coordination as repo
+from innocredit.services import coordination as service
 from innocredit.web import lending_access as la
 from innocredit.web import panels
 from innocredit.web.auth import Principal, require_roles
@@ -87,7 +86,7 @@ def ask_financing(amount: str = Form(..., max_length=20), term_months: int = For
         value = Decimal(amount.replace(",", ""))
     except InvalidOperation as exc:
         raise ProblemError(422, f"amount {amount!r} is not a number", "invalid") from exc
-    lists = [x for x in repo.application_lists(session) if x.name == SELF_LIST and x.screened_at is None]
+    lists = [x for x in service.application_lists(session) if x.name == SELF_LIST and x.screened_at is None]
     with domain_call():
         list_id = lists[-1].id if lists else service.create_application_list(
             session, name=SELF_LIST, created_by=principal.username)["id"]

@@ -11,14 +11,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from innocredit.coordination import service
 from innocredit.coordination.flow import Answer
-from innocredit.storage import coordination as repo
+from innocredit.services import coordination as service
 from innocredit.web.auth import BANK_ROLES, Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
 
 router = APIRouter(tags=["coordination"], responses=PROBLEM_RESPONSES)
 
@@ -187,14 +191,14 @@ def read_data(uscc: str, request: Request, categories: list[str] = Query(..., ma
 # ---- lists ------------------------------------------------------------------------------------------------------
 
 def _list_out(x: Any) -> ListOut:
-    return ListOut(id=x.id, name=x.name, region_code=x.region_code, created_at=repo.utc(x.created_at).isoformat(),
-                   screened_at=repo.utc(x.screened_at).isoformat() if x.screened_at else None)
+    return ListOut(id=x.id, name=x.name, region_code=x.region_code, created_at=_utc(x.created_at).isoformat(),
+                   screened_at=_utc(x.screened_at).isoformat() if x.screened_at else None)
 
 
 @router.get("/lists", response_model=Page[ListOut])
 def application_lists(page: PageParams = Depends(page_params), principal: Principal = Depends(require_roles(*OFFICE)),
                       session: Session = SESSION) -> dict:
-    return paginate([_list_out(x) for x in repo.application_lists(session)], page)
+    return paginate([_list_out(x) for x in service.application_lists(session)], page)
 
 
 @router.post("/lists", response_model=ListOut, status_code=201)
@@ -203,7 +207,7 @@ def create_list(body: ListIn, principal: Principal = Depends(require_roles(*OFFI
     with domain_call():
         out = service.create_application_list(session, name=body.name, region_code=body.region_code,
                                               created_by=principal.username)
-        return _list_out(repo.get_application_list(session, out["id"]))
+        return _list_out(service.get_application_list(session, out["id"]))
 
 
 @router.get("/lists/{list_id}", response_model=dict[str, Any])
@@ -276,11 +280,7 @@ def pushes(status: str | None = Query(None, max_length=16), page: PageParams = D
     if principal.role in BANK_ROLES:
         rows = service.pushes_for_bank(session, principal.bank_id or "-", status=status)
     else:
-        frame = repo.pushes_frame(session)
-        ids = frame["push_id"].to_list() if "push_id" in frame.columns else []
-        rows = [service._push_dict(repo.get_push(session, i, None)) for i in ids]
-        if status:
-            rows = [r for r in rows if r["status"] == status]
+        rows = service.all_pushes(session, status=status)
     return paginate(rows, page)
 
 

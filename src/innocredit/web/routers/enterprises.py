@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from innocredit.services import feeds
 from innocredit.web.access import ensure_visible, visible_usccs
 from innocredit.web.auth import Principal, require_roles
-from innocredit.web.data import optional_module
 from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
@@ -77,13 +77,10 @@ def get_history(uscc: str, request: Request, page: PageParams = Depends(page_par
                 principal: Principal = Depends(require_roles(*READERS)), session: Session = SESSION) -> dict:
     """Earlier rows of the enterprise's profile, newest first (from the ingested store)."""
     _row(request, session, principal, uscc)
-    service = optional_module("innocredit.ingest.service")
     entries: list[HistoryEntry] = []
-    if service is not None and hasattr(service, "enterprise_history"):
-        hist = service.enterprise_history(request.app.state.engine, uscc)
-        rows = hist.to_dicts() if hasattr(hist, "to_dicts") else list(hist or [])
-        for r in rows:
-            entries.append(HistoryEntry(as_of=r.get("as_of"), values={
-                k: (v.isoformat() if isinstance(v, dt.date) else clean(v)) for k, v in r.items()}))
+    for feed_id, frame in feeds.enterprise_history(request.app.state.engine, uscc).items():
+        for r in frame.to_dicts():
+            values = {k: (v.isoformat() if isinstance(v, dt.date) else clean(v)) for k, v in r.items()}
+            entries.append(HistoryEntry(as_of=r.get("as_of"), values={"feed": feed_id, **values}))
     entries.sort(key=lambda e: e.as_of or dt.date.min, reverse=True)
     return paginate(entries, page)

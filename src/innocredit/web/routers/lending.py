@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from innocredit.storage import lending as store
+from innocredit.services import lending as store
 from innocredit.web import lending_access as la
 from innocredit.web import risk_access
 from innocredit.web.access import ensure_visible
@@ -19,7 +19,6 @@ from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
-from innocredit.web.workflow import after_lending_action
 
 router = APIRouter(tags=["lending"], responses={**PROBLEM_RESPONSES, 409: {"description": "not allowed in this state"}})
 
@@ -225,7 +224,6 @@ def create_application(body: NewApplication, request: Request, principal: Princi
                           amount=body.amount, term_months=body.term_months, actor=_actor(principal),
                           complete=body.complete, purpose=body.purpose, policy=request.app.state.lending_policy())
         _record_offer(request, session, principal, out)
-    after_lending_action(session, principal, "apply", out)
     return out
 
 
@@ -262,7 +260,6 @@ def _action(session: Session, principal: Principal, app_id: str, action: str, re
             out = store.withdraw(session, bank, app_id, _actor(principal))
         else:  # pragma: no cover
             raise ValueError(action)
-    after_lending_action(session, principal, action, out)
     return out
 
 
@@ -307,7 +304,6 @@ def contract(app_id: str, body: ContractTerms, principal: Principal = Depends(re
                              principal=body.principal, term_months=body.term_months, method=body.method,
                              guarantee_scheme=body.guarantee_scheme, pool_scheme=body.pool_scheme,
                              first_loan=body.first_loan, unsecured=body.unsecured)
-    after_lending_action(session, principal, "contract", out)
     return out
 
 
@@ -340,7 +336,6 @@ def disburse(loan_id: str, body: OnDate, principal: Principal = Depends(require_
              session: Session = SESSION) -> dict:
     with domain_call():
         out = store.disburse(session, la.bank_of(principal), loan_id, _actor(principal), on=body.on)
-    after_lending_action(session, principal, "disburse", out)
     return out
 
 

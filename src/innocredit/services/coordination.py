@@ -1,4 +1,5 @@
-"""The coordination application service: the functions the web app and the CLI call.
+"""Coordination use cases: consent-checked reads, application and recommendation lists, pushes and bank
+answers, escalation, metrics over the loan register, early warnings.
 
 Every function takes the caller's SQLAlchemy ``Session`` (its unit of work commits) and an explicit
 ``now`` so that behaviour is reproducible. Functions a bank calls take the acting ``bank_id`` and only
@@ -32,9 +33,13 @@ from innocredit.coordination.flow import Answer, FlowPolicy, default_flow_policy
 from innocredit.coordination.metrics import MetricsPolicy, compute_metrics, metrics_report
 from innocredit.coordination.routing import BankPolicy, default_bank_policy, route
 from innocredit.coordination.screening import ScreeningPolicy, default_screening_policy, screen
+from innocredit.evaluation.engine import evaluate
+from innocredit.evaluation.system import load_system
 from innocredit.profile.features import LOAN_PURPOSES
 from innocredit.profile.uscc import uscc_error
+from innocredit.services import feeds
 from innocredit.storage import coordination as repo
+from innocredit.storage import lending as loan_repo
 
 __all__ = [
     "ConsentRefused", "ConsentError", "CoordinationInputError", "NotFound",
@@ -47,6 +52,8 @@ __all__ = [
 NotFound = repo.NotFound
 SOURCES = ("visit", "self_application")
 RELENDING_POINTS = 70.0  # innovation points at or above the policy line make a tech loan relending-eligible
+# loans of these product kinds fund technology firms' innovation (the feed's kinds and the catalogue's)
+TECH_PRODUCT_KINDS = ("innovation", "ip_pledge", "patent_pool", "talent", "innovation_points")
 Loader = Callable[[str], Mapping[str, Any]]
 
 
@@ -110,10 +117,8 @@ def list_consents(session: Session, *, uscc: str | None = None, bank_id: str | N
 
 
 def _default_loader(session: Session) -> Loader:
-    from innocredit.ingest.service import enterprise_history
-
     engine = session.get_bind()
-    return lambda uscc: enterprise_history(engine, uscc)  # type: ignore[arg-type]
+    return lambda uscc: feeds.enterprise_history(engine, uscc)  # type: ignore[arg-type]
 
 
 def _jsonable(value: Any) -> Any:
@@ -237,11 +242,7 @@ def add_application_items(session: Session, list_id: int, items: list[dict[str, 
 
 
 def _features_from_store(session: Session) -> pl.DataFrame | None:
-    try:
-        from innocredit.ingest.service import features_as_of
-    except ImportError:  # pragma: no cover - the feed store is optional
-        return None
-    df = features_as_of(session.get_bind())  # type: ignore[arg-type]
+    df = feeds.features_as_of(session.get_bind())  # type: ignore[arg-type]
     return None if df.is_empty() else df
 
 
@@ -287,7 +288,7 @@ def push_to_banks(session: Session, reco_list_id: int, *, region_codes: Mapping[
                   calendar: WorkCalendar | None = None) -> pl.DataFrame:
     """Push each firm of a recommendation list to the banks the routing rules choose.
 
-    The firm's region comes from ``region_codes`` (uscc -> code), else the firm register, else the list's
+    The firm's region comes from ``region_codes`` (uscc -> code), else the registry feed, else the list's
     region. Returns the pushes made (uscc, bank_id, rank, preferred, answer_due_on).
     """
     now = _now(now)
@@ -300,11 +301,7 @@ def push_to_banks(session: Session, reco_list_id: int, *, region_codes: Mapping[
         raise CoordinationInputError(f"recommendation list {reco_list_id} has already been pushed")
     items = repo.recommendation_items(session, reco_list_id)
     app_list = repo.get_application_list(session, reco.application_list_id)
-    firm_regions: dict[str, str | None] = {}
-    if items.height:
-        stmt = select(repo.CoordFirm.uscc, repo.CoordFirm.region_code).where(
-            repo.CoordFirm.uscc.in_(items["uscc"].to_list()))
-        firm_regions = {u: r for u, r in session.execute(stmt).all()}
+    firm_regions: dict[str, str | None] = dict(feeds.firm_regions(session, items["uscc"].to_list()))
     if region_codes:
         firm_regions.update(region_codes)
     items = items.with_columns(pl.col("uscc").replace_strict(firm_regions, default=app_list.region_code,
@@ -336,36 +333,81 @@ def record_answer(session: Session, *, bank_id: str, push_id: int, answer: Answe
                   now: dt.datetime | None = None, flow: FlowPolicy | None = None,
                   loan_id: str | None = None) -> dict[str, Any]:
     """A bank answers one of its pushes: accepted, declined (reason code), credit_granted (amount, rate,
-    product, secured) or disbursed (amount). A disbursement also registers the loan for the metrics."""
-    now = _now(now)
-    flow = flow or default_flow_policy()
-    push = repo.get_push(session, push_id, bank_id)
+    product, secured) or disbursed (amount). A disbursement reported by hand (no platform loan, ``loan_id``
+    None) puts the loan into the loan register with origin ``push_answer``, so the metrics count it."""
+    push = repo.get_push(session, push_id, bank_id, lock=True)
+    _answer(session, push, answer, _now(now), flow or default_flow_policy(), register_loan=loan_id is None)
+    return _push_dict(push)
+
+
+def _answer(session: Session, push: repo.CoordPush, answer: Answer, now: dt.datetime, flow: FlowPolicy,
+            register_loan: bool) -> None:
     checked = validate_answer(flow, answer)
     flow.next_status(push.status, checked.kind)
     repo.add_answer(session, push, kind=checked.kind, answered_at=now, decline_code=checked.decline_code,
                     amount=checked.amount, rate=checked.rate, product=checked.product, secured=checked.secured,
                     note=checked.note)
-    if checked.kind == "disbursed":
-        _register_loan(session, push, now, loan_id)
-    return _push_dict(push)
+    if checked.kind == "disbursed" and register_loan:
+        _register_reported_loan(session, push, now)
 
 
-def _register_loan(session: Session, push: repo.CoordPush, now: dt.datetime, loan_id: str | None) -> None:
-    prior = session.execute(select(repo.CoordLoan.loan_id).where(repo.CoordLoan.uscc == push.uscc,
-                                                                  repo.CoordLoan.disbursed_on < now.date())
-                            .limit(1)).first()
+def relending_eligible(session: Session, *, uscc: str, push_id: int | None, product_kind: str | None) -> bool:
+    """Relending-eligible (科技创新再贷款 scope as the office applies it): a pushed firm that is a registered
+    technology SME or at or above the innovation-points line, or a loan of a technology product kind."""
+    if push_id is not None:
+        push = repo.get_push(session, push_id, None)
+        item = session.get(repo.CoordRecommendationItem, push.reco_item_id)
+        app = session.get(repo.CoordApplicationItem, item.application_item_id) if item else None
+        if app is not None and (app.tech_sme or (app.innovation_points or 0) >= RELENDING_POINTS):
+            return True
+    return product_kind in TECH_PRODUCT_KINDS
+
+
+def _register_reported_loan(session: Session, push: repo.CoordPush, now: dt.datetime) -> None:
+    from innocredit.services.lending import record_reported_loans
+
     item = session.get(repo.CoordRecommendationItem, push.reco_item_id)
     app = session.get(repo.CoordApplicationItem, item.application_item_id) if item else None
-    points = app.innovation_points if app else None
-    eligible = bool((app and app.tech_sme) or (points is not None and points >= RELENDING_POINTS))
     term = (app.requested_term_months if app else None) or 12
-    amount = float(push.disbursed_amount or push.credit_amount or 0)
-    repo.upsert_loans(session, pl.DataFrame([{
-        "loan_id": loan_id or f"push-{push.id}", "uscc": push.uscc, "bank_id": push.bank_id, "amount": amount,
+    amount = push.disbursed_amount or push.credit_amount or Decimal(0)
+    record_reported_loans(session, pl.DataFrame([{
+        "loan_id": f"push-{push.id}", "uscc": push.uscc, "bank_id": push.bank_id, "amount": float(amount),
         "rate": push.rate, "secured": push.secured, "product": push.product, "disbursed_on": now.date(),
-        "maturity_on": now.date() + dt.timedelta(days=int(term * 30.4375)), "outstanding": amount,
-        "status": "active", "first_loan": prior is None, "relending_eligible": eligible, "missed_instalments": 0,
-        "days_past_due": 0, "push_id": push.id}], schema=repo.LOAN_SCHEMA))
+        "maturity_on": now.date() + dt.timedelta(days=int(term * 30.4375)), "outstanding": float(amount),
+        "status": "active", "push_id": push.id,
+        "relending_eligible": relending_eligible(session, uscc=push.uscc, push_id=push.id,
+                                                 product_kind=push.product)}]), origin="push_answer")
+
+
+# how a push moves forward to each target a lending action reaches (intermediate answers recorded on the way)
+PATHS = {"accepted": {"pushed": ["accepted"]},
+         "credit_granted": {"pushed": ["accepted", "credit_granted"], "accepted": ["credit_granted"]},
+         "disbursed": {"pushed": ["accepted", "credit_granted", "disbursed"],
+                       "accepted": ["credit_granted", "disbursed"], "credit_granted": ["disbursed"]},
+         "declined": {"pushed": ["declined"], "accepted": ["declined"]}}
+
+
+def answer_push_for_lending(session: Session, *, bank_id: str, uscc: str, target: str,
+                            amount: Decimal | None = None, rate: Decimal | None = None, product: str | None = None,
+                            secured: bool | None = None, decline_code: str | None = None, note: str | None = None,
+                            now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """A lending action on a firm the office pushed to this bank answers the push (called by
+    ``services.lending`` in the action's transaction). The newest push of the firm to the bank is moved to
+    ``target`` through the answers in between; a push already past the target, or no push at all (a firm the
+    bank found itself), is left alone. Returns the push after the answers, or ``None``."""
+    push = repo.latest_push(session, bank_id=bank_id, uscc=uscc, lock=True)
+    if push is None:
+        return None
+    steps = PATHS[target].get(push.status, [])
+    flow = default_flow_policy()
+    for kind in steps:
+        answer = Answer(kind=kind, decline_code=decline_code or "D03" if kind == "declined" else None,
+                        amount=amount if kind in ("credit_granted", "disbursed") else None,
+                        rate=float(rate) if kind == "credit_granted" and rate is not None else None,
+                        product=product if kind == "credit_granted" else None,
+                        secured=secured if kind == "credit_granted" else None, note=note)
+        _answer(session, push, answer, _now(now), flow, register_loan=False)
+    return _push_dict(push) if steps or push.status == target else None
 
 
 def escalate_overdue(session: Session, *, now: dt.datetime | None = None, flow: FlowPolicy | None = None,
@@ -404,33 +446,32 @@ def list_overview(session: Session, application_list_id: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- metrics and alerts
 
-def _loans_from_store(session: Session) -> pl.DataFrame | None:
-    try:
-        from innocredit.ingest.service import loans_as_of
-    except ImportError:  # pragma: no cover
-        return None
-    df = loans_as_of(session.get_bind())  # type: ignore[arg-type]
+def enterprise_register(session: Session) -> pl.DataFrame:
+    """The enterprises as the metrics read them: the feature table from the department feeds, with the
+    registry status and the innovation points (one record of each firm: nothing is copied)."""
+    engine = session.get_bind()
+    df = feeds.features_as_of(engine)  # type: ignore[arg-type]
     if df.is_empty():
-        return None
-    first = pl.col("disbursed_on") == pl.col("disbursed_on").min().over("uscc")
-    return df.with_columns(first.alias("first_loan"), pl.lit(None, dtype=pl.Boolean).alias("relending_eligible"))
+        return df
+    status = feeds.registry_status(engine)  # type: ignore[arg-type]
+    if status is not None and "registry_status" not in df.columns:
+        df = df.join(status, on="uscc", how="left")
+    if "innovation_points" not in df.columns:
+        points = evaluate(load_system("innovation-points"), df)
+        df = df.join(points.select("uscc", pl.col("score").alias("innovation_points")), on="uscc", how="left")
+    return df
 
 
 def metrics(session: Session, *, as_of: dt.date, by: str | None = None, since: dt.date | None = None,
             enterprises: pl.DataFrame | None = None, loans: pl.DataFrame | None = None,
             policy: MetricsPolicy | None = None) -> dict[str, Any]:
     """Coverage, credit, rate, time-to-loan and innovation-points metrics for [since, as_of], grouped by
-    ``by`` (region, industry, bank or None). Inputs default to the office's firm and loan registers, then
-    to the stored department feeds."""
+    ``by`` (region, industry, bank or None). ``enterprises`` defaults to the enterprise register (the feeds,
+    with innovation points), ``loans`` to the loan register (platform loans and loans banks report)."""
     if enterprises is None:
-        enterprises = repo.firms_frame(session) if repo.has_firm_data(session) else _features_from_store(session)
-        if enterprises is None:
-            enterprises = pl.DataFrame(schema=repo.FIRM_SCHEMA)
+        enterprises = enterprise_register(session)
     if loans is None:
-        loans = repo.loans_frame(session)
-        if loans.is_empty():
-            stored = _loans_from_store(session)
-            loans = stored if stored is not None else loans
+        loans = loan_repo.register_frame(session)
     pushes = repo.pushes_frame(session)
     frame = compute_metrics(enterprises, loans, pushes, as_of, since, by, policy)
     return metrics_report(frame, as_of, since, by, policy)
@@ -443,10 +484,10 @@ def raise_alerts(session: Session, *, now: dt.datetime | None = None, loans: pl.
                  rules: alerts_mod.AlertRules | None = None) -> pl.DataFrame:
     """Evaluate the early-warning rules over new snapshots and store new alerts; returns the alerts raised
     (already-stored ones are not raised twice). ``loans`` (the register linking firms to outstanding loans
-    and banks) defaults to the office's loan register."""
+    and banks) defaults to the loan register."""
     rules = rules or alerts_mod.default_alert_rules()
     if loans is None:
-        loans = repo.loans_frame(session)
+        loans = loan_repo.register_frame(session)
     found = alerts_mod.evaluate_alerts(loans, features_before=features_before, features_after=features_after,
                                        patents_before=patents_before, patents_after=patents_after,
                                        loans_before=loans_before, loans_after=loans_after, rules=rules)
@@ -462,3 +503,38 @@ def alerts_for_bank(session: Session, bank_id: str, *, since: dt.datetime | None
              "bank_id": a.bank_id, "evidence": json.loads(a.evidence), "name_zh": a.name_zh, "name_en": a.name_en,
              "raised_at": as_utc(a.raised_at).isoformat(), "rules": a.rules_version}
             for a in repo.alerts_for_bank(session, bank_id, since=since)]
+
+
+# ---------------------------------------------------------------- reads the pages and routes show
+
+def application_lists(session: Session) -> list[repo.CoordApplicationList]:
+    return repo.application_lists(session)
+
+
+def get_application_list(session: Session, list_id: int) -> repo.CoordApplicationList:
+    return repo.get_application_list(session, list_id)
+
+
+def get_recommendation_list(session: Session, reco_id: int) -> repo.CoordRecommendationList:
+    return repo.get_recommendation_list(session, reco_id)
+
+
+def pushes_frame(session: Session) -> pl.DataFrame:
+    """Every push (office view), one row each."""
+    return repo.pushes_frame(session)
+
+
+def all_pushes(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Every push of every bank, oldest first (the office's view)."""
+    stmt = select(repo.CoordPush).order_by(repo.CoordPush.id)
+    if status is not None:
+        stmt = stmt.where(repo.CoordPush.status == status)
+    return [_push_dict(p) for p in session.scalars(stmt)]
+
+
+def bank_visible_usccs(session: Session, bank_id: str, now: dt.datetime | None = None) -> set[str]:
+    """Firms a bank may see through coordination: pushed to it, or with a consent to it in force."""
+    now = _now(now)
+    pushed = set(session.scalars(select(repo.CoordPush.uscc).where(repo.CoordPush.bank_id == bank_id)))
+    consented = {c.uscc for c in repo.consents(session, bank_id=bank_id) if _to_domain(c).state(now) == "in_force"}
+    return pushed | consented
