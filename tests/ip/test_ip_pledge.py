@@ -71,8 +71,9 @@ def test_policy_errors_are_clear(tmp_path):
                    "haircuts: [{id: h, when: remaining_life_under, cut: 0.1, name: {zh: 甲, en: a}}]\n")
     with pytest.raises(PolicyError) as exc:
         load_pledge_policy(bad)
-    assert "haircuts/0" in str(exc.value) and "years" in str(exc.value)
+    # core.policy names the file and the JSON path of the bad value
+    assert str(bad) in str(exc.value) and "$.haircuts[0]" in str(exc.value) and "'years' is a required" in str(exc.value)
     bad.write_text(bad.read_text().replace("cut: 0.1,", "years: 5, cut: 0.1,"))
-    with pytest.raises(PolicyError, match="rates/invention: min 0.6 is above max 0.5"):
+    with pytest.raises(PolicyError, match=r"\$\.rates\.invention: min 0.6 is above max 0.5"):
         load_pledge_policy(bad)
     assert load_pool_agreement("default")["id"] == "default"
