@@ -5,11 +5,11 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from innocredit.coordination.calendar import WorkCalendar, default_calendar
 from innocredit.coordination.flow import overdue
 from innocredit.coordination.policy import PolicyError
 from innocredit.coordination.routing import load_bank_policy
 from innocredit.coordination.screening import load_screening_policy
+from innocredit.core.calendar import WorkCalendar, default_calendar
 
 
 def test_spring_festival_2026():

@@ -6,6 +6,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from innocredit.core.policy import PolicyError
 from innocredit.lending import lifecycle as lc
 from innocredit.lending.audit import GENESIS, entry_hash, verify_chain
 
@@ -84,7 +85,7 @@ def test_sla_working_days_with_holidays_and_adjusted_weekends():
 def test_bad_holiday_file(tmp_path):
     p = tmp_path / "h.yaml"
     p.write_text("holidays: [2025-13-01]\n")
-    with pytest.raises(Exception, match="h.yaml"):
+    with pytest.raises(PolicyError, match=r"h\.yaml: \$\.holidays\[0\]: '2025-13-01' is not a calendar date"):
         lc.load_calendar(p)
 
 

@@ -164,3 +164,21 @@ def test_schedule_invariants(fen, rate_bp, term, method, day_count, grace):
     assert sched[-1].closing_balance == 0
     assert all(i.principal >= 0 and i.interest >= 0 and i.payment == i.principal + i.interest for i in sched)
     assert all(i.principal == 0 for i in sched[:grace])
+
+
+def test_due_dates_roll_to_the_next_working_day_only_when_asked():
+    from innocredit.core.calendar import default_calendar
+
+    start = dt.date(2026, 1, 15)
+    plain = build_schedule("1000000", "0.0365", 3, "interest_only", start, day_count="ACT/365")
+    # 15 Feb 2026 (Sun, Spring Festival), 15 Mar (Sun), 15 Apr (Wed): not moved without a calendar
+    assert [i.due_date for i in plain] == [dt.date(2026, 2, 15), dt.date(2026, 3, 15), dt.date(2026, 4, 15)]
+    # 31, 28, 31 days x 1,000,000 x 3.65% / 365 = 100 yuan a day
+    assert [i.interest for i in plain] == [Decimal("3100.00"), Decimal("2800.00"), Decimal("3100.00")]
+    rolled = build_schedule("1000000", "0.0365", 3, "interest_only", start, day_count="ACT/365",
+                            calendar=default_calendar())
+    # 15 Feb is inside the 15-23 Feb holiday -> Tue 24 Feb; Sun 15 Mar -> Mon 16 Mar; Wed 15 Apr stays
+    assert [i.due_date for i in rolled] == [dt.date(2026, 2, 24), dt.date(2026, 3, 16), dt.date(2026, 4, 15)]
+    # 40, 20, 30 days -> 4000, 2000, 3000: the same 90 days and 9000 yuan in total
+    assert [i.interest for i in rolled] == [Decimal("4000.00"), Decimal("2000.00"), Decimal("3000.00")]
+    assert totals(rolled)["interest"] == totals(plain)["interest"] == Decimal("9000.00")

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from innocredit.coordination.calendar import WorkCalendar, default_calendar
 from innocredit.coordination.policy import TEXT, read_policy
+from innocredit.core.calendar import WorkCalendar, default_calendar
 from innocredit.core.money import money
 
 ANSWER_KINDS = ("accepted", "declined", "credit_granted", "disbursed")

@@ -1,6 +1,7 @@
 """The loan lifecycle: transition table, four-eyes approval, decision SLA in working days, delinquency buckets.
 
-Pure rules; the storage service (``innocredit.storage.lending``) applies them and writes the audit log.
+Pure rules; the lending services apply them and write the audit log. Working days come from the platform's one
+calendar, ``innocredit.core.calendar`` (``Calendar``, ``default_calendar`` and ``load_calendar`` are re-exports).
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
-import yaml
 
-from innocredit.lending.schema import HOLIDAYS_FILE, PolicyError
+from innocredit.core.calendar import WorkCalendar
+from innocredit.core.calendar import default_calendar as default_calendar  # re-exported
+from innocredit.core.calendar import load_calendar as load_calendar  # re-exported
 
 STATES = ("draft", "submitted", "under_review", "approved", "rejected", "withdrawn", "contracted", "active",
           "repaid", "overdue", "defaulted", "written_off", "closed")
@@ -97,76 +97,18 @@ def check_approval(*, approver: str, reviewer: str | None, prior_approvers: Iter
     return ApprovalDecision(final=len(prior) + 1 >= needed, approvals_needed=needed)
 
 
-@dataclass(frozen=True)
-class Calendar:
-    """Working days: Monday-Friday, minus public holidays, plus adjusted working weekends (调休)."""
-
-    holidays: frozenset[dt.date] = frozenset()
-    workdays: frozenset[dt.date] = frozenset()
-
-    def is_working_day(self, d: dt.date) -> bool:
-        if d in self.workdays:
-            return True
-        return d.weekday() < 5 and d not in self.holidays
-
-    def add_working_days(self, start: dt.date, n: int) -> dt.date:
-        """The n-th working day after ``start`` (``start`` itself does not count)."""
-        d, left = start, n
-        while left > 0:
-            d += dt.timedelta(days=1)
-            if self.is_working_day(d):
-                left -= 1
-        return d
-
-    def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after ``start`` up to and including ``end``."""
-        days, d = 0, start
-        while d < end:
-            d += dt.timedelta(days=1)
-            days += self.is_working_day(d)
-        return days
+# The one working-day calendar (core/holidays.yaml); ``Calendar`` is the name this module used for it.
+Calendar = WorkCalendar
 
 
-def load_calendar(path: str | Path | None = None) -> Calendar:
-    path = Path(path) if path else HOLIDAYS_FILE
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        return _calendar(data, str(path))
-    except (yaml.YAMLError, ValueError) as exc:
-        if isinstance(exc, PolicyError):
-            raise
-        raise PolicyError(str(path), "", f"not valid YAML: {exc}") from exc
-
-
-def _calendar(data: dict, file: str) -> Calendar:
-    out = {}
-    for key in ("holidays", "workdays"):
-        days = []
-        for i, v in enumerate(data.get(key) or []):
-            if isinstance(v, str):
-                try:
-                    v = dt.date.fromisoformat(v)
-                except ValueError as exc:
-                    raise PolicyError(file, f"{key}[{i}]", f"not an ISO date: {v!r}") from exc
-            if not isinstance(v, dt.date):
-                raise PolicyError(file, f"{key}[{i}]", f"not a date: {v!r}")
-            days.append(v)
-        out[key] = frozenset(days)
-    return Calendar(out["holidays"], out["workdays"])
-
-
-@lru_cache(maxsize=1)
-def default_calendar() -> Calendar:
-    return load_calendar()
-
-
-def sla_due(submitted_on: dt.date, working_days: int, calendar: Calendar | None = None) -> dt.date:
-    """Last day on which a decision on a complete application submitted on ``submitted_on`` is in time."""
+def sla_due(submitted_on: dt.date, working_days: int, calendar: WorkCalendar | None = None) -> dt.date:
+    """Last day on which a decision on a complete application submitted on ``submitted_on`` is in time:
+    the ``working_days``-th working day after it (``core.calendar``: weekends, holidays, 调休 working days)."""
     return (calendar or default_calendar()).add_working_days(submitted_on, working_days)
 
 
 def sla_breached(submitted_on: dt.date, working_days: int, decided_on: dt.date | None, today: dt.date,
-                 calendar: Calendar | None = None) -> bool:
+                 calendar: WorkCalendar | None = None) -> bool:
     """A decision after the due day, or no decision and the due day has passed."""
     due = sla_due(submitted_on, working_days, calendar)
     return (decided_on or today) > due

@@ -7,8 +7,12 @@ Methods:
 - ``interest_only`` (先息后本): interest each period, all principal with the last instalment.
 ``grace_months``: the first periods are interest-only; amortisation runs over the remaining months.
 Day counts: ``30/360`` (interest = balance x r / 12), ``ACT/360`` and ``ACT/365`` (balance x r x days / basis,
-days counted between due dates). Interest is rounded half-up to the fen each period; the last
-instalment repays the exact remaining balance, so principal parts add up to the loan exactly.
+days counted between due dates). Interest is rounded half-up to the fen each period (``innocredit.core.money``);
+the last instalment repays the exact remaining balance, so principal parts add up to the loan exactly.
+Due dates: the same day each month after the disbursement (clamped to the month's end). They are not adjusted
+to working days unless a ``calendar`` (``innocredit.core.calendar``) is given: then a due date on a weekend or
+public holiday moves to the next working day (顺延), the next month's date is still counted from the
+disbursement day, and ACT day counts use the moved dates.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from innocredit.core.calendar import WorkCalendar
 from innocredit.core.money import FEN, as_decimal, money, money_down
 
 __all__ = ["DAY_COUNTS", "FEN", "METHODS", "Instalment", "add_months", "build_schedule", "level_payment",
@@ -70,8 +75,11 @@ def _interest(balance: Decimal, rate: Decimal, days: int, day_count: str) -> Dec
 
 def build_schedule(principal: Decimal | int | str, annual_rate: Decimal | str | float, term_months: int,
                    method: str = "equal_instalment", start: dt.date | None = None, *, grace_months: int = 0,
-                   day_count: str = "30/360") -> list[Instalment]:
-    """Monthly instalments from ``start`` (the disbursement date); the first is due one month later."""
+                   day_count: str = "30/360", calendar: WorkCalendar | None = None) -> list[Instalment]:
+    """Monthly instalments from ``start`` (the disbursement date); the first is due one month later.
+
+    ``calendar``: roll each due date that is not a working day forward to the next working day.
+    """
     principal = money(principal)
     rate = as_decimal(annual_rate)
     if method not in METHODS:
@@ -95,6 +103,8 @@ def build_schedule(principal: Decimal | int | str, annual_rate: Decimal | str | 
     out: list[Instalment] = []
     for k in range(1, term_months + 1):
         due = add_months(start, k)
+        if calendar is not None:
+            due = calendar.roll_forward(due)
         days = (due - prev).days
         interest = _interest(balance, rate, days, day_count)
         last = k == term_months

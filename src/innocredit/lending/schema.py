@@ -21,7 +21,6 @@ HERE = Path(__file__).resolve().parent
 PRODUCTS_DIR = HERE / "products"
 SCHEMES_DIR = HERE / "schemes"
 POLICY_FILE = HERE / "policy.yaml"
-HOLIDAYS_FILE = HERE / "holidays.yaml"
 
 KINDS = ("credit", "talent", "innovation", "ip_pledge", "patent_pool", "guaranteed", "innovation_points",
          "order_financing")
