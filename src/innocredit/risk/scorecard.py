@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from innocredit.risk.binning import CAT_MIN_COUNT, CAT_MIN_SHARE, CAT_SMOOTHING, SMALL, Binning, as_polars
 from innocredit.risk.calibration import Calibrator
@@ -63,7 +64,7 @@ def _joint_table(members: list[Any]) -> np.ndarray:
     return table
 
 
-class Scorecard(BaseEstimator, ClassifierMixin):
+class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
     """A credit scorecard on WOE-binned features.
 
     ``trends``: feature -> monotonic trend of the default rate (ascending/descending/auto/peak/valley/none).
@@ -102,6 +103,14 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         self.cat_min_share = cat_min_share
         self.cat_smoothing = cat_smoothing
         self.allow_protected = allow_protected
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # a default model: the target is 0/1
+        tags.input_tags.allow_nan = True  # missing values get a bin of their own
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
 
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> Scorecard:
@@ -168,10 +177,12 @@ class Scorecard(BaseEstimator, ClassifierMixin):
 
     def transform(self, X: Any) -> np.ndarray:
         """WOE of the selected features."""
+        check_is_fitted(self, "coef_")
         return self.binning_.transform(as_polars(X), self.selected_features_)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of default before calibration."""
+        check_is_fitted(self, "coef_")
         return self.intercept_ + self.transform(X) @ self.coef_
 
     def score_points(self, X: Any) -> np.ndarray:
@@ -264,6 +275,7 @@ class Scorecard(BaseEstimator, ClassifierMixin):
         return total
 
     def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "coef_")
         pd_ = self.calibrator_.predict(self.decision_function(X))
         return np.column_stack([1.0 - pd_, pd_])
 
