@@ -300,3 +300,12 @@ def test_partitions_give_the_same_rows_as_one_pass():
     split = pl.concat([match(df.head(7), PRODUCTS, POLICY), match(df.tail(df.height - 7), PRODUCTS, POLICY)])
     assert whole.equals(split)
     assert whole["uscc"].head(8).to_list() == ["P000"] * 8 and whole["rank"].head(8).to_list() == list(range(1, 9))
+
+
+def test_matched_rate_rounds_half_up_like_price():
+    # LPR 3% + PD(G2) 0.4% x LGD 1.25% + capital 0.8% + operating 0.5% = 4.305%: exactly half a basis point.
+    # Half-up gives 4.31% (half-even, polars' default, gave 4.30%); the table and price() must agree.
+    product = product_from_dict({**BASE_PRODUCT, "pricing": {"lgd": 0.0125}}, file="half.yaml")
+    assert str(price(product, "G2", POLICY)) == "0.0431"
+    row = match(_one(), [product], POLICY).row(0, named=True)
+    assert row["rate"] == 0.0431

@@ -39,7 +39,7 @@ def rate_expr(product: Product, policy: Policy, present: set[str] | frozenset[st
         rate = pl.when(relending_expr(present)).then(supported).otherwise(rate)
     rate = pl.max_horizontal(rate, pl.lit(policy.funding_floor))
     rate = pl.when(pd_.is_null()).then(pl.lit(None, dtype=pl.Float64)).otherwise(rate)
-    return rate.round(4)
+    return rate.round(4, mode="half_away_from_zero")  # half-up like price() (rates are positive)
 
 
 def price(product: Product, grade: str, policy: Policy, *, relending: bool = False) -> Decimal:
