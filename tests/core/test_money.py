@@ -58,6 +58,12 @@ def test_not_an_amount_is_a_value_error(bad: object) -> None:
         as_decimal(bad)  # type: ignore[arg-type]
 
 
+def test_an_amount_beyond_the_decimal_precision_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="too large"):
+        money("1e30")  # 31 digits with the fen: more than the 28 of the decimal context
+    assert money("99999999999999999999999999.994") == Decimal("99999999999999999999999999.99")
+
+
 def test_from_fen_refuses_a_non_integer() -> None:
     with pytest.raises(ValueError, match="integer"):
         from_fen(1.5)  # type: ignore[arg-type]

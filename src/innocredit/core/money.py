@@ -50,14 +50,22 @@ def as_decimal(x: Amount) -> Decimal:
     return d
 
 
+def _quantize(x: Amount, rounding: str) -> Decimal:
+    d = as_decimal(x)
+    try:
+        return d.quantize(FEN, rounding=rounding)
+    except InvalidOperation as exc:  # more digits than the decimal context holds (28)
+        raise ValueError(f"amount too large: {x!r}") from exc
+
+
 def money(x: Amount) -> Decimal:
     """A yuan amount rounded half-up to the fen: ``money("2.675") == Decimal("2.68")``."""
-    return as_decimal(x).quantize(FEN, rounding=ROUND_HALF_UP)
+    return _quantize(x, ROUND_HALF_UP)
 
 
 def money_down(x: Amount) -> Decimal:
     """A yuan amount truncated towards zero to the fen, for rules that say "at most" (a cap, a flat principal)."""
-    return as_decimal(x).quantize(FEN, rounding=ROUND_DOWN)
+    return _quantize(x, ROUND_DOWN)
 
 
 def to_fen(x: Amount) -> int:
