@@ -9,7 +9,8 @@ from innocredit.evaluation import SYSTEMS_DIR, SystemError_, evaluate, list_syst
 
 
 def test_shipped_systems():
-    assert [s.id for s in list_systems()] == ["bank-new-quality", "high-tech", "innovation-points", "innovative-sme",
+    assert [s.id for s in list_systems()] == ["bank-new-quality", "high-tech", "innovation-points",
+                                              "innovation-points-absolute", "innovative-sme",
                                               "specialized-sme", "tech-sme"]
     points = load_system("innovation-points")
     assert len(points.indicators) == 18 and [g.id for g in points.groups] == ["tech", "growth", "aux"]

@@ -1,8 +1,12 @@
 """Explanation and path: values, bands and the cheapest changes, computed by the engine."""
 
+from pathlib import Path
+
+import polars as pl
 import pytest
 
-from innocredit.evaluation import explain, explain_text, load_system
+from innocredit.evaluation import evaluate, explain, explain_text, load_system
+from innocredit.ingest.tables import read_feature_table
 
 
 def test_explain_bands_and_values(cases):
@@ -41,7 +45,7 @@ def test_explain_with_track(cases):
     assert e["track"]["n"] == 8 and e["track"]["level"] == "all"
     assert e["track"]["text"].startswith("better than ") and "of 8 firms nationally" in e["track"]["text"]
     ind = {i["id"]: i for i in e["indicators"]}
-    assert "track" in ind["rd_intensity"] and ind["rd_expense"]["band"] == "min(value / ¥10,000,000, 1) × max points"
+    assert "track" in ind["rd_intensity"] and ind["rd_expense"]["band"] == "track percentile × max points"
     # a path that adds R&D raises the R&D-intensity percentile against the peers, so it gains points
     assert any(p["field"] == "rd_expense" and p["points_gain"] > 0 for p in e["paths"])
     text = explain_text(e, "en")
@@ -83,3 +87,43 @@ def test_explain_shows_the_reachable_range_for_high_tech(cases):
     assert "reachable total: 21–70 (rule: score > 70) — not qualified" in text
     assert "computable part: 21–34" in text
     assert "可达总分: 21–70" in explain_text(explain(load_system("high-tech"), cases, "91330106100000016Y", "zh"), "zh")
+
+
+COHORT = Path(__file__).resolve().parents[1] / "data" / "evaluation" / "points_cohort_hangzhou_software.csv"
+FIRM_58 = "913301132734513684"
+
+
+def test_firm_at_58_points_gets_a_combination_reaching_70():
+    """issue 19: 359 software firms in Hangzhou (the demo generator, seed 42); one of them has 57.3 points."""
+    features = read_feature_table(COHORT).data
+    system = load_system("innovation-points")
+    e = explain(system, features, FIRM_58, "en")
+    assert 56 < e["score"] < 60 and not e["qualified"]
+    assert not any(p["qualifies"] for p in e["paths"])  # no single change reaches 70
+    c = e["combination"]
+    assert c["reaches"] and c["new_score"] >= 70
+    # the cost is the levers' declared costs: a yuan of R&D, 200,000 a hire, 300,000 a high-value patent,
+    # 500,000 a talent-programme member
+    unit = {"rd_expense": 1.0, "rd_staff": 200_000.0, "ip_class1_high_value": 300_000.0,
+            "talent_programme_members": 500_000.0}
+    assert c["cost"] == pytest.approx(sum(x["change"] * unit[x["field"]] for x in c["changes"]))
+    assert c["text"].endswith(f"qualifies; cost {c['cost']:,.0f} CNY")
+
+    def score_with(changes):
+        # the whole cohort re-evaluated with the firm's row changed (an independent path from explain's)
+        exprs = []
+        for x in changes:
+            fields = [x["field"], *(["employees"] if x["field"] == "rd_staff" else [])]
+            for f in fields:
+                col = pl.col(f)
+                exprs.append(pl.when(pl.col("uscc") == FIRM_58).then(col.cast(pl.Float64) + x["change"])
+                             .otherwise(col.cast(pl.Float64)).cast(features.schema[f]).alias(f))
+        res = evaluate(system, features.with_columns(exprs))
+        return res.filter(pl.col("uscc") == FIRM_58)["score"][0]
+
+    assert score_with(c["changes"]) >= 70
+    # every change is needed: without any one of them the firm stays below 70
+    for i in range(len(c["changes"])):
+        assert score_with(c["changes"][:i] + c["changes"][i + 1:]) < 70
+    assert "cheapest combination:" in explain_text(e, "en") and "最低成本组合" in explain_text(
+        explain(system, features, FIRM_58, "zh"), "zh")

@@ -87,6 +87,10 @@ SYSTEM_SCHEMA: dict[str, Any] = {
         "description": {"type": "string"},
         "max_score": {"type": "number", "exclusiveMinimum": 0},
         "extends": {"type": "string"},
+        "assumptions": {"type": "array", "items": {
+            "type": "object", "required": ["what", "assumption", "reasoning"], "additionalProperties": False,
+            "properties": {"what": {"type": "string"}, "assumption": {"type": "boolean"},
+                           "reasoning": {"type": "string"}}}},
         "scoring_mode": {"enum": ["relative", "absolute", "mixed"]},
         "inputs": {"type": "array", "items": _INPUT},
         "stages": {"type": "object", "required": ["default", "rules"], "additionalProperties": False,
