@@ -6,11 +6,11 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from innocredit.coordination import service
 from innocredit.coordination.flow import Answer, FlowError
 from innocredit.coordination.routing import route
 from innocredit.coordination.screening import recommended, screen
 from innocredit.profile.uscc import make_uscc
+from innocredit.services import coordination as service
 from innocredit.storage.base import unit_of_work
 
 U = [make_uscc(f"91330106MA2CF{i:03d}X") for i in range(8)]
