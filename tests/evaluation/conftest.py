@@ -13,7 +13,7 @@ from innocredit.ingest.tables import read_feature_table
 from innocredit.profile.features import BY_NAME
 from innocredit.profile.uscc import make_uscc
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "tech_sme_cases.csv"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "tech_sme_cases.csv"  # inside the repository
 
 
 @pytest.fixture(scope="session")

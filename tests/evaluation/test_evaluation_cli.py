@@ -17,7 +17,7 @@ def flat(text: str) -> str:
     """Without whitespace: rich wraps long error lines at the console width."""
     return "".join(text.split())
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "tech_sme_cases.csv"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "tech_sme_cases.csv"  # inside the repository
 
 
 def test_evaluate_json_on_stdout():
@@ -156,3 +156,34 @@ def test_evaluate_store_and_jsonl_input(tmp_path, cases):
         assert (run.created_by, run.n_enterprises, run.input_ref) == ("officer.wang", 8, str(src))
         assert why(s, run.id, "913301061000000677")["points"]["pt_tech_staff"] == 0.0
     eng.dispose()
+
+
+def test_explain_cli_high_tech_shows_the_reachable_range():
+    args = ["explain", "--system", "high-tech", "--input", str(EXAMPLES), "--uscc", "91330106100000016Y"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "computable part: 21–34" in res.stdout
+    assert "expert judgement: R&D organisation and management (expert review, 0-20): 0–20" in res.stdout
+    assert "reachable total: 21–70 (rule: score > 70) — not qualified" in res.stdout
+    e = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert (e["reachable"]["total_low"], e["reachable"]["total_high"]) == (21.0, 70.0)
+
+
+def test_explain_cli_cheapest_combination(tmp_path, cases):
+    src = tmp_path / "firm.csv"
+    cases.head(1).with_columns(pl.lit(0).alias("ip_class1_main_product"), pl.lit(0).alias("ip_class2_main_product"),
+                               pl.lit(1_199_999.0).alias("rd_expense")).write_csv(src)
+    res = runner.invoke(app, ["explain", "--system", "innovative-sme", "--input", str(src), "--uscc",
+                              cases["uscc"][0]])
+    assert res.exit_code == 0, res.output
+    assert ("cheapest combination: more R&D expense +1% (+¥12,000) + 1 more Class II IP on the main product → 80 "
+            "points, qualifies; cost 62,000 CNY") in res.stdout
+
+
+def test_a_bad_declared_input_is_a_usage_error_naming_column_and_row(tmp_path, cases):
+    src = tmp_path / "in.csv"
+    cases.with_columns(pl.Series("key_field", ["none"] * 7 + ["robotics"])).write_csv(src)
+    res = runner.invoke(app, ["evaluate", "--system", "high-tech", "--input", str(src), "--format", "json"])
+    assert res.exit_code == 2
+    assert flat("column 'key_field', row 8: value 'robotics' is not one of") in flat(res.stderr)
+    assert "Traceback" not in res.output

@@ -1,4 +1,4 @@
-"""The shared example cases (shared/examples/tech_sme_cases.csv) must match exactly."""
+"""The example cases (tests/data/tech_sme_cases.csv, innovative_sme_cases.csv) must match exactly."""
 
 import polars as pl
 
@@ -42,3 +42,12 @@ def test_example_details_by_hand(cases):
     r8 = res.row(7, named=True)
     assert r8["pt_rd_input"] == 50.0 and r8["missing"] == []
     assert res.schema["failed_conditions"] == pl.List(pl.String)
+
+
+def test_innovative_sme_examples_match(examples_dir):
+    from innocredit.ingest.tables import read_feature_table
+
+    cases = read_feature_table(examples_dir / "innovative_sme_cases.csv").data
+    res = evaluate(load_system("innovative-sme"), cases)
+    assert res["score"].to_list() == [float(x) for x in cases["expected_innovative_sme_score"].to_list()]
+    assert res["qualified"].to_list() == [x == "true" for x in cases["expected_innovative_sme_qualified"].to_list()]

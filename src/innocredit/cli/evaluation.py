@@ -112,24 +112,25 @@ def evaluate(
             output.suffix.lower(), "json") if output is not None else "json"
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    from innocredit.evaluation.context import InputError
+
     sysdef = _system(system)
     date = _as_of(as_of)
     features = _features(input)
-    results = run(sysdef, features, date)
+    try:
+        results = run(sysdef, features, date)
+    except InputError as exc:
+        fail(f"{input}: {exc}")
     _write(results, sysdef, output, fmt)
     if store:
-        from innocredit.storage.base import make_engine, unit_of_work
-        from innocredit.storage.evaluation import save_run
-        from innocredit.storage.migrate import upgrade
+        from innocredit.cli._common import open_database
+        from innocredit.services.database import unit_of_work
+        from innocredit.services.evaluation import record_run
 
-        try:
-            engine = make_engine(database)
-            upgrade(engine)
-        except Exception as exc:
-            fail(f"cannot open database {database or '(default)'}: {exc}")
+        engine = open_database(database)
         who = user or os.environ.get("INNOCREDIT_USER") or getpass.getuser()
         with unit_of_work(engine) as session:
-            run_id = save_run(session, sysdef, results, who, str(input))
+            run_id = record_run(session, sysdef, results, who, str(input))
         engine.dispose()
         err_console.print(f"stored run {run_id}", highlight=False)
     if output is not None:
@@ -216,7 +217,8 @@ def explain(
     fmt: str = typer.Option("text", "--format", help="text or json"),
     as_of: str | None = typer.Option(None, "--as-of", help="evaluate as of this date"),
 ) -> None:
-    """Explain one enterprise's evaluation: values, points, bands and the cheapest changes that qualify."""
+    """Explain one enterprise's evaluation: values, points, bands, the reachable range, the smallest single
+    changes and the cheapest combination of changes that qualifies."""
     from innocredit.evaluation import explain as run_explain
     from innocredit.evaluation import explain_text
 
@@ -227,10 +229,14 @@ def explain(
     sysdef = _system(system)
     date = _as_of(as_of)
     features = _features(input)
+    from innocredit.evaluation.context import InputError
+
     try:
         e = run_explain(sysdef, features, uscc, lang, date)
     except KeyError:
         fail(f"{input}: no enterprise with uscc {uscc}")
+    except InputError as exc:
+        fail(f"{input}: {exc}")
     if fmt == "json":
         echo_json(e)
     else:
