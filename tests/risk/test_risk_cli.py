@@ -84,7 +84,7 @@ def test_any_binary_table_and_bad_input(tmp_path):
 
 
 def test_compare_on_demo_data():
-    r = _run("compare", "--demo", 6000, "--format", "json")
+    r = _run("compare", "--demo", 6000, "--bootstrap", 100, "--format", "json")
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert set(res["sets"]) == {"balance_sheet", "technology"}

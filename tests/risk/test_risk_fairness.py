@@ -55,7 +55,7 @@ def test_adverse_impact_ratio_by_hand():
     groups = np.array(["A"] * 4 + ["B"] * 4)
     pd_ = np.array([.1, .2, .3, .9, .2, .6, .7, .8])
     y = np.array([0, 0, 1, 1, 0, 1, 1, 0])
-    out = by_group(groups, y, pd_, 0.5)
+    out = by_group(groups, y, pd_, 0.5, min_group=1)
     a, b = out["groups"]
     assert a["approval_rate"] == 0.75 and b["approval_rate"] == 0.25
     assert a["default_rate"] == 0.5 and b["default_rate"] == 0.5
@@ -63,6 +63,8 @@ def test_adverse_impact_ratio_by_hand():
     # AIR = 0.25 / 0.75 = 1/3 < 0.8: adverse impact
     assert out["adverse_impact_ratio"] == pytest.approx(1 / 3) and out["adverse_impact"] is True
     assert a["auc"] is None  # fewer than 20 records: no AUC
+    # with the default minimum group size (20) neither group counts: no ratio rather than one from 4 records
+    assert by_group(groups, y, pd_, 0.5)["adverse_impact_ratio"] is None
 
 
 def test_cramers_v_by_hand():

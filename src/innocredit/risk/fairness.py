@@ -24,7 +24,7 @@ from innocredit.risk.policy import ProtectedAttributeError, default_policy, prot
 
 AIR_THRESHOLD = 0.8
 PROXY_STRONG = 0.3  # Cramér's V from which a feature is flagged as a strong proxy (assumption: see docs/risk.md)
-MIN_GROUP = 20  # groups with fewer records get no AUC (assumption: too few to estimate it)
+MIN_GROUP = 20  # groups with fewer records get no AUC and stay out of the ratio (assumption: too few to estimate)
 
 
 def detect_protected(df: pl.DataFrame, columns: list[str] | None = None, declared: list[str] | tuple[str, ...] = (),
@@ -85,24 +85,27 @@ def group_auc(y: np.ndarray, pd_: np.ndarray) -> float | None:
     return float(roc_auc_score(y, pd_))
 
 
-def by_group(groups: np.ndarray, y: np.ndarray | None, pd_: np.ndarray, cutoff: float) -> dict[str, Any]:
+def by_group(groups: np.ndarray, y: np.ndarray | None, pd_: np.ndarray, cutoff: float,
+             min_group: int = MIN_GROUP) -> dict[str, Any]:
     """Approval and default rates by group at ``cutoff`` (approve when PD <= cutoff) and the adverse impact
-    ratio (lowest approval rate / highest)."""
+    ratio (lowest approval rate / highest) over the groups of at least ``min_group`` records (a group of
+    one record would swing it between 0 and 1; smaller groups are listed with ``in_ratio`` false)."""
     approved = pd_ <= cutoff
     rows = []
     for g in sorted({str(v) for v in groups}):
         m = np.asarray([str(v) == g for v in groups])
         n = int(m.sum())
-        row: dict[str, Any] = {"group": g, "n": n, "approval_rate": float(approved[m].mean()) if n else None}
+        row: dict[str, Any] = {"group": g, "n": n, "approval_rate": float(approved[m].mean()) if n else None,
+                               "in_ratio": n >= min_group}
         if y is not None:
             row["default_rate"] = float(y[m].mean()) if n else None
             row["approved_default_rate"] = float(y[m & approved].mean()) if (m & approved).any() else None
             row["auc"] = group_auc(y[m], pd_[m])
         rows.append(row)
-    rates = [r["approval_rate"] for r in rows if r["approval_rate"] is not None]
+    rates = [r["approval_rate"] for r in rows if r["approval_rate"] is not None and r["in_ratio"]]
     top = max(rates, default=0.0)
-    air = (min(rates) / top) if rates and top > 0 else None
-    return {"cutoff_pd": cutoff, "groups": rows, "adverse_impact_ratio": air,
+    air = (min(rates) / top) if len(rates) >= 2 and top > 0 else None
+    return {"cutoff_pd": cutoff, "min_group": min_group, "groups": rows, "adverse_impact_ratio": air,
             "adverse_impact": air is not None and air < AIR_THRESHOLD}
 
 
