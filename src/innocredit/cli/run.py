@@ -1,5 +1,9 @@
 """``innocredit run``: migrate the database, load the demo district on first start, print the
-demo users and serve the web app and API (what ``make run`` calls)."""
+demo users and serve the web app and API (what ``make run`` calls).
+
+``innocredit run --no-demo`` is a deployment: no demo data and no default account (demo accounts left from an
+earlier demo run that still have their published password are disabled), and it refuses to start without
+``INNOCREDIT_SECRET_KEY``. The first administrator is created with ``innocredit users add --role admin``."""
 
 from __future__ import annotations
 
@@ -29,8 +33,8 @@ def demo_loaded(engine: Engine) -> bool:
 def prepare_demo(engine: Engine, enterprises: int, seed: int, data_dir: Path) -> dict[str, Any]:
     """Generate the demo feeds, ingest them, and store the coordination year and a first risk model."""
     from innocredit.ingest.service import features_as_of, ingest_dir, loans_as_of
+    from innocredit.services.demo import load_demo
     from innocredit.synthetic import write_feeds
-    from innocredit.synthetic.coordination import load_demo
     from innocredit.web.demo import train_demo_risk_model
 
     summary: dict[str, Any] = {}
@@ -49,6 +53,44 @@ def prepare_demo(engine: Engine, enterprises: int, seed: int, data_dir: Path) ->
     return summary
 
 
+def setup(url: str, demo: bool, demo_enterprises: int = 2000, seed: int = 42,
+          data_dir: Path = Path("demo-data")) -> list[tuple[str, str, str, str]]:
+    """Migrate; with ``demo``, load the demo district on first start and seed the demo users (returned with their
+    passwords). Without it, no account is created and demo accounts still on their published password are
+    disabled (returned with the password blanked)."""
+    from innocredit.web.demo import disable_published_demo_accounts, seed_demo_users
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        if not demo:
+            return [(name, "", "disabled", "") for name in disable_published_demo_accounts(engine)]
+        if not demo_loaded(engine):
+            console.print(f"loading the demo district ({demo_enterprises} enterprises, seed {seed}) ...")
+            summary = prepare_demo(engine, demo_enterprises, seed, data_dir)
+            console.print(f"demo loaded: {summary}")
+        return seed_demo_users(engine)
+    finally:
+        engine.dispose()
+
+
+def _has_admin(url: str) -> bool:
+    from innocredit.services import platform as accounts
+    from innocredit.services.database import unit_of_work
+
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            return accounts.count_active_admins(session) > 0
+    finally:
+        engine.dispose()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
@@ -62,24 +104,39 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, min=1, help="server processes (use the number of cores under load)"),
     ) -> None:
         """Set up the database (and demo data on first start) and serve http://HOST:PORT."""
-        from innocredit.web.config import Settings
-        from innocredit.web.demo import seed_demo_users
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from innocredit.settings import SettingsError, load_settings
         from innocredit.web.server import serve
 
-        url = database_url(database)
-        engine = make_engine(url)
-        upgrade(engine)
-        if demo and not demo_loaded(engine):
-            console.print(f"loading the demo district ({demo_enterprises} enterprises, seed {seed}) ...")
-            summary = prepare_demo(engine, demo_enterprises, seed, data_dir)
-            console.print(f"demo loaded: {summary}")
-        users = seed_demo_users(engine)
-        engine.dispose()
-        table = Table(title="demo users")
-        for col in ("username", "password", "role", "organisation"):
-            table.add_column(col, no_wrap=True, overflow="ignore")
-        for username, password, role, org in users:
-            table.add_row(username, password, role, org)
-        Console(stderr=True, width=max(console.width, 120)).print(table)
+        try:
+            settings = load_settings(**({"database_url": database_url(database)} if database else {}))
+        except SettingsError as exc:
+            _fail(str(exc))
+            return
+        if not demo and not settings.secret_key_configured:
+            _fail("INNOCREDIT_SECRET_KEY is not set: outside the demo the server needs a fixed secret key for "
+                  "sessions and CSRF tokens (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        url = database_url(settings.database_url)
+        try:
+            users = setup(url, demo, demo_enterprises, seed, data_dir)
+            has_admin = demo or _has_admin(url)
+        except SQLAlchemyError as exc:
+            reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+            _fail(f"cannot use the database ({make_engine(url).url.render_as_string(hide_password=True)}): {reason}")
+            return
+        if demo:
+            table = Table(title="demo users")
+            for col in ("username", "password", "role", "organisation"):
+                table.add_column(col, no_wrap=True, overflow="ignore")
+            for username, password, role, org in users:
+                table.add_row(username, password, role, org)
+            Console(stderr=True, width=max(console.width, 120)).print(table)
+        else:
+            for username, *_ in users:
+                console.print(f"disabled demo account {username!r}: it still had its published password")
+            if not has_admin:
+                console.print("no administrator yet: create one with "
+                              "`innocredit users add <name> --role admin --password-stdin`")
         console.print(f"serving on http://{host}:{port}  (API: http://{host}:{port}/api/v1/openapi.json)")
-        serve(host, port, Settings.from_env(database_url=url), workers=workers)
+        serve(host, port, settings.model_copy(update={"database_url": url}), workers=workers)

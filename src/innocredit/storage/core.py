@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import Boolean, DateTime, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from innocredit.storage.base import Base
@@ -29,3 +29,5 @@ class Organisation(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str | None] = mapped_column(String(6))
     uscc: Mapped[str | None] = mapped_column(String(18))
+    # a disabled organisation's users cannot log in and their sessions and tokens stop working
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

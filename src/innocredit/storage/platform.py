@@ -1,4 +1,5 @@
-"""Platform tables: users with roles, login sessions and API tokens, login attempts, and the access audit."""
+"""Platform tables: users with roles, login sessions and API tokens, login attempts and their throttling
+counters, and the access audit."""
 
 from __future__ import annotations
 
@@ -46,6 +47,17 @@ class LoginAttempt(Base):
     client: Mapped[str | None] = mapped_column(String(64))
     ok: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginCounter(Base):
+    """Login attempts per username in the current throttling window, counted *before* the password is checked
+    (an atomic upsert), so that parallel requests cannot run more password checks than the limit."""
+
+    __tablename__ = "platform_login_counters"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AccessEvent(Base):

@@ -1,45 +1,38 @@
-"""Accounts: argon2 password hashes, cookie sessions and bearer tokens, CSRF, login throttling, role checks."""
+"""Accounts on the web: cookie sessions and bearer tokens, CSRF bound to the session, login throttling, roles.
+
+The account rules and the database work live in :mod:`innocredit.services.platform`; this module adapts them to
+requests (cookies, headers, problem details).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
-import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from innocredit.services import platform as accounts
+from innocredit.services.platform import BANK_ROLES, hash_password, verify_password
 from innocredit.storage.core import Organisation
-from innocredit.storage.platform import ROLES, AuthToken, LoginAttempt, User
+from innocredit.storage.platform import ROLES, User
 from innocredit.web.problems import ProblemError
 
+# logical cookie names; on a secure deployment the hardening middleware sends them as __Host-<name>
 SESSION_COOKIE = "ic_session"
 CSRF_COOKIE = "ic_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
-BANK_ROLES = ("bank_officer", "bank_approver", "bank_modeller")
-# argon2id with modest cost: the demo runs on small machines; still memory-hard
-_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_DUMMY_HASH = _HASHER.hash("not-a-password")
-
-
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
-
-
-def verify_password(stored: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
+__all__ = ["BANK_ROLES", "CSRF_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "SESSION_COOKIE", "LoginThrottled", "Principal",
+           "authenticate", "create_user", "csrf_for", "csrf_valid", "current_principal", "hash_password",
+           "issue_token", "optional_principal", "principal_for_token", "require_roles", "revoke_token",
+           "verify_password"]
 
 
 def _now() -> dt.datetime:
@@ -48,10 +41,6 @@ def _now() -> dt.datetime:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -81,19 +70,10 @@ class Principal:
         return self.org_name_en if lang == "en" else self.org_name_zh
 
 
-# ---- users -----------------------------------------------------------------------------------------------------
-
 def create_user(session: Session, username: str, password: str, role: str, org_id: str,
                 display_name: str | None = None) -> User:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise ValueError("a password has at least 8 characters")
-    user = User(username=username, password_hash=hash_password(password), role=role, org_id=org_id,
-                display_name=display_name, active=True)
-    session.add(user)
-    session.flush()
-    return user
+    """A new user (see :func:`innocredit.services.platform.create_user`; raises ``AccountError``, a ValueError)."""
+    return accounts.create_user(session, username, password, role, org_id, display_name)
 
 
 def _principal(user: User, org: Organisation, via: str) -> Principal:
@@ -112,40 +92,20 @@ class LoginThrottled(ProblemError):
 
 def authenticate(session: Session, username: str, password: str, client: str | None,
                  max_failures: int = 5, window_minutes: int = 15) -> User | None:
-    """The user when the password matches; records the attempt; raises LoginThrottled after repeated failures."""
-    now = _now()
-    since = now - dt.timedelta(minutes=window_minutes)
-    last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username,
-                                                                     LoginAttempt.ok.is_(True)))
-    if last_ok is not None and _aware(last_ok) > since:
-        since = _aware(last_ok)
-    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.username == username, LoginAttempt.ok.is_(False), LoginAttempt.at > since)) or 0
-    if failures >= max_failures:
-        raise LoginThrottled(window_minutes * 60)
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)  # same work either way
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password)
-    session.add(LoginAttempt(username=username[:64], client=(client or "")[:64] or None, ok=ok, at=now))
-    session.flush()
-    return user if ok else None
+    """The user when the password matches (:func:`innocredit.services.platform.login`: the attempt is counted and
+    committed before the check); raises :class:`LoginThrottled` beyond ``max_failures`` attempts in the window."""
+    try:
+        return accounts.login(session, username, password, client, max_failures, window_minutes)
+    except accounts.LoginThrottled as exc:
+        raise LoginThrottled(exc.retry_after) from None
 
 
 def issue_token(session: Session, user: User, kind: str, hours: int) -> str:
-    token = secrets.token_urlsafe(32)
-    now = _now()
-    session.add(AuthToken(token_hash=_token_hash(token), user_id=user.id, kind=kind, created_at=now,
-                          expires_at=now + dt.timedelta(hours=hours)))
-    session.execute(delete(AuthToken).where(AuthToken.user_id == user.id, AuthToken.expires_at < now))
-    session.flush()
-    return token
+    return accounts.issue_token(session, user, kind, hours)
 
 
 def revoke_token(session: Session, token: str) -> None:
-    session.execute(delete(AuthToken).where(AuthToken.token_hash == _token_hash(token)))
+    accounts.revoke_token(session, token)
     _CACHE.pop((_token_hash(token), "session"), None)
     _CACHE.pop((_token_hash(token), "bearer"), None)
 
@@ -157,39 +117,32 @@ _CACHE: dict[tuple[str, str], tuple[Principal, dt.datetime, float]] = {}
 
 
 def principal_for_token(session: Session, token: str, kind: str) -> Principal | None:
-    import time
-
     key = (_token_hash(token), kind)
     hit = _CACHE.get(key)
     now_mono = time.monotonic()
     if hit is not None and hit[2] > now_mono and hit[1] > _now():
         return hit[0]
-    principal = _principal_from_db(session, token, kind)
-    if principal is None:
+    owner = accounts.token_owner(session, token, kind)
+    if owner is None:
         _CACHE.pop(key, None)
         return None
-    principal_obj, expires = principal
+    principal = _principal(owner.user, owner.organisation, kind)
     if len(_CACHE) > 10_000:
         _CACHE.clear()
-    _CACHE[key] = (principal_obj, expires, now_mono + CACHE_SECONDS)
-    return principal_obj
+    _CACHE[key] = (principal, owner.expires_at, now_mono + CACHE_SECONDS)
+    return principal
 
 
-def _principal_from_db(session: Session, token: str, kind: str) -> tuple[Principal, dt.datetime] | None:
-    row = session.execute(
-        select(AuthToken, User, Organisation).join(User, User.id == AuthToken.user_id)
-        .join(Organisation, Organisation.id == User.org_id)
-        .where(AuthToken.token_hash == _token_hash(token), AuthToken.kind == kind)
-    ).first()
-    if row is None:
-        return None
-    tok, user, org = row
-    if _aware(tok.expires_at) <= _now() or not user.active:
-        return None
-    return _principal(user, org, kind), _aware(tok.expires_at)
+def forget_cached_principals() -> None:
+    """Drop this process's token cache (after an administrator disables a user or changes its role)."""
+    _CACHE.clear()
 
 
-# ---- CSRF (double submit: a random cookie, and its HMAC in the form or header) -----------------------------------
+# ---- CSRF ------------------------------------------------------------------------------------------------------
+# The form field / header carries HMAC(secret, CSRF cookie). Before login the CSRF cookie is random (the login form
+# itself is protected). At login the CSRF cookie is replaced by one derived from the new session token
+# (csrf_cookie_for_session), and every state-changing request with a session must carry exactly that cookie: a
+# token is bound to one session, and a login renews it (a token read or planted before login is worthless after).
 
 def csrf_for(secret: str, cookie_value: str) -> str:
     return hmac.new(secret.encode(), b"csrf:" + cookie_value.encode(), hashlib.sha256).hexdigest()[:40]
@@ -199,6 +152,27 @@ def csrf_valid(secret: str, cookie_value: str | None, submitted: str | None) -> 
     if not cookie_value or not submitted:
         return False
     return hmac.compare_digest(csrf_for(secret, cookie_value), submitted)
+
+
+def csrf_cookie_for_session(secret: str, session_token: str) -> str:
+    """The CSRF cookie value of a session: derived from the session token, so it changes at every login."""
+    return hmac.new(secret.encode(), b"csrf-session:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_bound_to_session(secret: str, request: Request) -> bool:
+    """Whether the request's CSRF cookie is the one its session cookie was issued with."""
+    session_token = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not session_token or not cookie:
+        return False
+    return hmac.compare_digest(csrf_cookie_for_session(secret, session_token), cookie)
+
+
+def set_session_cookies(response: Any, settings: Any, session_token: str) -> None:
+    """Set the session cookie and its bound CSRF cookie (the renewal at login)."""
+    common = dict(httponly=True, secure=settings.cookie_secure, samesite="lax", path="/")
+    response.set_cookie(SESSION_COOKIE, session_token, max_age=settings.session_hours * 3600, **common)
+    response.set_cookie(CSRF_COOKIE, csrf_cookie_for_session(settings.secret_key, session_token), **common)
 
 
 # ---- FastAPI dependencies ----------------------------------------------------------------------------------------
@@ -211,8 +185,6 @@ def _bearer(request: Request) -> str | None:
 
 
 def _cached_principal(token: str, kind: str) -> Principal | None:
-    import time
-
     hit = _CACHE.get((_token_hash(token), kind))
     if hit is not None and hit[2] > time.monotonic() and hit[1] > _now():
         return hit[0]
@@ -242,11 +214,13 @@ async def optional_principal(request: Request) -> Principal | None:
         token, kind = request.cookies[SESSION_COOKIE], "session"
     if token:
         principal = _cached_principal(token, kind) or await run_in_threadpool(_lookup, request, token, kind)
-    if principal is not None and kind == "session" and request.method not in ("GET", "HEAD", "OPTIONS") \
-            and request.url.path.startswith("/api/"):
+    if principal is not None and kind == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):
         settings = request.app.state.settings
-        if not csrf_valid(settings.secret_key, request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)):
-            raise ProblemError(403, "missing or wrong CSRF token", "csrf")
+        # pages check the form field against the CSRF cookie (render.check_csrf); here the cookie must belong to
+        # this session, and an API call from a page must carry the header
+        if not csrf_bound_to_session(settings.secret_key, request) or (request.url.path.startswith("/api/") and not
+                csrf_valid(settings.secret_key, request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER))):
+            raise ProblemError(403, "missing or wrong CSRF token; reload the page and try again", "csrf")
     request.state.principal = principal
     return principal
 

@@ -1,6 +1,8 @@
 """Demo organisations and one user per role, so that `make run` can be tried at once.
 
-The passwords are printed on start and are for the demo only; a deployment creates its own users.
+The passwords are published (printed on start, in the docs) and are for the demo only: ``innocredit run
+--no-demo`` creates no account and disables any demo account still on its published password
+(:func:`disable_published_demo_accounts`); a deployment creates its own users.
 """
 
 from __future__ import annotations
@@ -98,11 +100,34 @@ def seed_demo_users(engine: Engine, enterprise_uscc: str | None = None,
             _org(session, oid, "enterprise", name, name, enterprise_uscc[2:8], enterprise_uscc)
             plan.append(("enterprise", "enterprise", oid, name))
         for username, role, org_id, display in plan:
-            password = f"demo-{username}-2024"
+            password = demo_password(username)
             if session.scalar(select(User).where(User.username == username)) is None:
                 create_user(session, username, password, role, org_id, display)
             out.append((username, password, role, org_id))
     return out
+
+
+DEMO_USERNAMES = ("coordinator", "admin", "guarantor", "enterprise",
+                  *(f"{b}_{r}" for b in ("bank_a", "bank_b") for r in ("officer", "approver", "approver2", "modeller")))
+
+
+def demo_password(username: str) -> str:
+    return f"demo-{username}-2024"
+
+
+def disable_published_demo_accounts(engine: Engine) -> list[str]:
+    """Disable every active demo account whose password is still the published one (its sessions and tokens end);
+    the usernames disabled. Outside the demo no account may be reachable with a published password."""
+    from innocredit.services import platform as accounts
+
+    disabled = []
+    with unit_of_work(engine) as session:
+        for user in session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES), User.active.is_(True))):
+            if accounts.verify_password(user.password_hash, demo_password(user.username)):
+                user.active = False
+                accounts.revoke_user_tokens(session, user.id)
+                disabled.append(user.username)
+    return disabled
 
 
 def train_demo_risk_model(engine: Engine, features: Any, bank_id: str, root: str | None = None,

@@ -39,13 +39,26 @@ class NoDelayH11Protocol(H11Protocol):
 def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None = None, workers: int = 1) -> None:
     """Serve until SIGTERM/SIGINT. ``workers > 1`` starts that many processes on one socket; each builds the app
     from the environment, so the settings given here are passed down through it (the secret key included:
-    sessions and CSRF tokens signed by one worker must verify in another)."""
+    sessions and CSRF tokens signed by one worker must verify in another). With several workers the migrations
+    (``migrate_on_start``) run once in this process before the workers start."""
     settings = settings or Settings.from_env()
     common = dict(host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
                   timeout_graceful_shutdown=10, lifespan="on", http=NoDelayH11Protocol)
     if workers <= 1:
         uvicorn.Server(uvicorn.Config(create_app(settings), **common)).run()  # type: ignore[arg-type]
         return
+    if settings.migrate_on_start:
+        # once, here, before the workers start: workers migrating one database at the same time race (on SQLite,
+        # whose DDL is not transactional under pysqlite, a lost race leaves tables without their alembic version)
+        from innocredit.storage.base import make_engine
+        from innocredit.storage.migrate import upgrade
+
+        engine = make_engine(settings.database_url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        settings = settings.model_copy(update={"migrate_on_start": False})
     os.environ.update(settings_env(settings))
     uvicorn.run("innocredit.web.app:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
 

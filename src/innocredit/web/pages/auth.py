@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from innocredit.web.auth import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
     LoginThrottled,
     Principal,
@@ -15,6 +16,7 @@ from innocredit.web.auth import (
     issue_token,
     optional_principal,
     revoke_token,
+    set_session_cookies,
 )
 from innocredit.web.deps import SESSION
 from innocredit.web.render import check_csrf, render
@@ -55,8 +57,7 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
         return render(request, "login.html", status=401, next=_safe_next(next), error="login.failed")
     token = issue_token(session, user, "session", settings.session_hours)
     redirect = RedirectResponse(_safe_next(next), status_code=303)
-    redirect.set_cookie(SESSION_COOKIE, token, httponly=True, secure=settings.cookie_secure, samesite="lax", path="/",
-                        max_age=settings.session_hours * 3600)
+    set_session_cookies(redirect, settings, token)  # a new session, and a new CSRF cookie bound to it
     return redirect
 
 
@@ -66,7 +67,9 @@ def logout(request: Request, session: Session = SESSION) -> Response:
     if token:
         revoke_token(session, token)
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    secure = request.app.state.settings.cookie_secure
+    resp.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True)
+    resp.delete_cookie(CSRF_COOKIE, path="/", secure=secure, httponly=True)  # the next page mints a fresh one
     return resp
 
 
