@@ -187,3 +187,12 @@ def test_a_bad_declared_input_is_a_usage_error_naming_column_and_row(tmp_path, c
     assert res.exit_code == 2
     assert flat("column 'key_field', row 8: value 'robotics' is not one of") in flat(res.stderr)
     assert "Traceback" not in res.output
+
+
+def test_systems_show_ranges_expert_parts_and_assumptions():
+    res = runner.invoke(app, ["systems", "show", "high-tech"])
+    assert res.exit_code == 0, res.output
+    assert "[ip_class1 >= 1] → 7-8, [ip_class2 >= 5] → 5-6" in res.stdout
+    assert "rd_management (0-20, expert judgement)" in res.stdout
+    res = runner.invoke(app, ["systems", "show", "innovation-points"])
+    assert "assumption: stage group weights 60/25/15, 50/35/15, 40/45/15 —" in res.stdout

@@ -190,16 +190,27 @@ def systems_show(system: str = typer.Argument(..., help="system id or YAML file"
                 head = f"    {a.name[L]}: " if i.best_of else "    "
                 sc = a.scoring
                 if sc.method == "bands":
-                    desc = ", ".join(f"{'>' if b.exclusive else '≥'}{b.lower} → {b.points:g}" for b in sc.bands)
+                    desc = ", ".join(f"{'>' if b.exclusive else '≥'}{b.lower} → {_pts(b)}" for b in sc.bands)
                 elif sc.method == "cases":
-                    desc = ", ".join(f"[{c.when.text}] → {c.points:g}" for c in sc.cases)
+                    desc = ", ".join(f"[{c.when.text}] → {_pts(c)}" for c in sc.cases)
                 elif sc.method == "reference":
                     desc = f"min(value / {sc.reference:g}, 1) × {i.max_points:g}"
                 else:
                     desc = f"track percentile × {i.max_points:g}"
                 lines.append(f"{head}{a.value.text if a.value else ''}: {desc}")
+        for j in s.judgement:
+            if j.group == g.id:
+                lines.append(f"  {j.id} ({j.min_points:g}-{j.max_points:g}, "
+                             f"{'专家评价' if L == 'zh' else 'expert judgement'}): {j.name[L]}")
     lines.append(f"qualification: {s.qualification.text}")
+    for a in s.raw.get("assumptions", []):
+        lines.append(f"{'假设' if L == 'zh' else 'assumption'}: {a['what']} — {a['reasoning']}")
     typer.echo("\n".join(lines))
+
+
+def _pts(band: Any) -> str:
+    """A band's points as the policy writes them: ``8`` or ``7-8``."""
+    return f"{band.points:g}" if band.low is None else f"{band.low:g}-{band.points:g}"
 
 
 @systems_app.command("validate")
