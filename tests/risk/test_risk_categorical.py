@@ -131,7 +131,6 @@ NOT_APPLICABLE = {
     "check_transformer_data_not_an_array": "array-likes are converted; the check's exact-equality assertion differs",
     "check_estimators_empty_data_messages": "empty data is refused with a differently worded error",
     "check_n_features_in_after_fitting": "features are selected by name: extra columns are ignored by design",
-    "check_estimators_unfitted": "an unfitted model raises NotFittedError on predict_proba; the check calls others",
 }
 
 
