@@ -5,6 +5,7 @@ import copy
 import pytest
 import yaml
 
+from innocredit.core.policy import PolicyError
 from innocredit.evaluation import SYSTEMS_DIR, SystemError_, evaluate, list_systems, load_system, system_from_dict
 
 
@@ -42,28 +43,30 @@ def _broken(mutate):
 
 
 @pytest.mark.parametrize(("mutate", "path", "words"), [
-    (lambda d: d.pop("version"), "(top)", "'version' is required"),
-    (lambda d: d["indicators"][0]["scoring"]["bands"][0].update(points="many"), "indicators/0/scoring/bands/0/points",
+    (lambda d: d.pop("version"), "$", "'version' is a required property"),
+    (lambda d: d["indicators"][0]["scoring"]["bands"][0].update(points="many"), "$.indicators[0].scoring.bands[0].points",
      "is not of type 'number'"),
-    (lambda d: d["indicators"][0]["scoring"]["bands"].reverse(), "indicators/0/scoring/bands/1",
+    (lambda d: d["indicators"][0]["scoring"]["bands"].reverse(), "$.indicators[0].scoring.bands[1]",
      "highest lower bound down"),
-    (lambda d: d["indicators"][0].update(value="tech_staff / headcount"), "indicators/0/value", "unknown field(s): headcount"),
-    (lambda d: d["indicators"][0].update(value="__import__('os')"), "indicators/0/value", "only the functions"),
-    (lambda d: d["indicators"][0].update(value="employees.real"), "indicators/0/value", "Attribute is not allowed"),
-    (lambda d: d["indicators"][0].update(group="people"), "indicators/0/group", "not declared"),
-    (lambda d: d["conditions"][0].update(when="employees <="), "conditions/0/when", "does not parse"),
-    (lambda d: d["indicators"][0]["scoring"].update(method="magic"), "indicators/0/scoring", "not one of"),
-    (lambda d: d["indicators"][0]["scoring"]["bands"][0].update(points=25), "indicators/0",
+    (lambda d: d["indicators"][0].update(value="tech_staff / headcount"), "$.indicators[0].value", "unknown field(s): headcount"),
+    (lambda d: d["indicators"][0].update(value="__import__('os')"), "$.indicators[0].value", "only the functions"),
+    (lambda d: d["indicators"][0].update(value="employees.real"), "$.indicators[0].value", "Attribute is not allowed"),
+    (lambda d: d["indicators"][0].update(group="people"), "$.indicators[0].group", "not declared"),
+    (lambda d: d["conditions"][0].update(when="employees <="), "$.conditions[0].when", "does not parse"),
+    (lambda d: d["indicators"][0]["scoring"].update(method="magic"), "$.indicators[0].scoring",
+     "scoring method 'magic' is not one of bands, cases, reference, percentile"),
+    (lambda d: d["indicators"][0]["scoring"]["bands"][0].update(points=25), "$.indicators[0]",
      "more than max_points"),
-    (lambda d: d["qualification"].update(rule="score >= 60 and pt_nothing > 0"), "qualification/rule",
+    (lambda d: d["qualification"].update(rule="score >= 60 and pt_nothing > 0"), "$.qualification.rule",
      "unknown field(s): pt_nothing"),
-    (lambda d: d.update(colour="blue"), "(top)", "unknown key"),
+    (lambda d: d.update(colour="blue"), "$", "('colour' was unexpected)"),
 ])
 def test_malformed_system_refused(mutate, path, words):
     with pytest.raises(SystemError_) as err:
         system_from_dict(_broken(mutate), "bad.yaml")
     msg = str(err.value)
-    assert msg.startswith(f"bad.yaml: at {path}: "), msg
+    assert msg.startswith(f"bad.yaml: {path}: "), msg
+    assert isinstance(err.value, PolicyError)  # the shared policy loader's error
     assert words in msg
 
 

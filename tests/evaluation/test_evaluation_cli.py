@@ -94,7 +94,7 @@ def test_systems_list_show_validate(tmp_path):
     bad.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     res = runner.invoke(app, ["systems", "validate", str(bad)])
     assert res.exit_code == 2
-    assert flat(f"{bad}: at indicators/1/best_of/0/scoring/bands/0: band bound 'six percent' is not a number") in \
+    assert flat(f"{bad}: $.indicators[1].best_of[0].scoring.bands[0]: band bound 'six percent' is not a number") in \
         flat(res.stderr)
 
 

@@ -43,17 +43,17 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_extension_errors_name_file_and_path(tmp_path):
     p = _write(tmp_path, "extends: no-such-system\nid: x\n")
-    with pytest.raises(SystemError_, match=r"local.yaml: at extends: base system 'no-such-system' not found"):
+    with pytest.raises(SystemError_, match=r"local.yaml: \$.extends: base system 'no-such-system' not found"):
         load_system(p)
     p = _write(tmp_path, "extends: innovation-points\nid: x\nbonuses:\n  - {id: not_there, remove: true}\n")
-    with pytest.raises(SystemError_, match=r"at bonuses/0: cannot remove 'not_there'"):
+    with pytest.raises(SystemError_, match=r"\$.bonuses\[0\]: cannot remove 'not_there'"):
         load_system(p)
     p = _write(tmp_path, "extends: innovation-points\nid: x\nbonuses:\n  - {points: 3}\n")
-    with pytest.raises(SystemError_, match=r"at bonuses/0: an item of an extended list needs an 'id'"):
+    with pytest.raises(SystemError_, match=r"\$.bonuses\[0\]: an item of an extended list needs an 'id'"):
         load_system(p)
     # the merged document is validated like any system: a bad weight is reported at its path
     p = _write(tmp_path, "extends: innovation-points\nid: x\ngroups:\n  - {id: tech, weight: {startup: 60}}\n")
-    with pytest.raises(SystemError_, match=r"at groups/0/weight: no weight for stage\(s\): growth, mature"):
+    with pytest.raises(SystemError_, match=r"\$.groups\[0\].weight: no weight for stage\(s\): growth, mature"):
         load_system(p)
 
 
@@ -63,11 +63,11 @@ def test_points_range_and_judgement_checks(tmp_path):
 
     bad = {**base, "judgement": [{**base["judgement"][0], "group": "nope"}]}
     p = _write(tmp_path, yaml.safe_dump(bad, allow_unicode=True))
-    with pytest.raises(SystemError_, match=r"at judgement/0/group: group 'nope' is not declared"):
+    with pytest.raises(SystemError_, match=r"\$.judgement\[0\].group: group 'nope' is not declared"):
         load_system(p)
     ind = [dict(i) for i in base["indicators"]]
     ind[2] = {**ind[2], "scoring": {"method": "bands", "bands": [{"min": 5, "points": [30, 25]}], "else": 0}}
     p = _write(tmp_path, yaml.safe_dump({**base, "indicators": ind}, allow_unicode=True))
-    with pytest.raises(SystemError_, match=r"at indicators/2/scoring/bands/0/points: points range \[30, 25\] runs "
+    with pytest.raises(SystemError_, match=r"\$.indicators\[2\].scoring.bands\[0\].points: points range \[30, 25\] runs "
                                            r"from high to low"):
         load_system(p)

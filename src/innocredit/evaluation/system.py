@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
+from innocredit.core.policy import PolicyError, display_name, json_path, read_policy_file, validate_policy
 from innocredit.evaluation.formula import Formula, FormulaError, fraction, parse
 from innocredit.evaluation.schema import SYSTEM_SCHEMA
 from innocredit.profile.features import FEATURE_COLUMNS
@@ -24,12 +23,20 @@ SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
 DERIVED_NAMES = ("age_years", "stage", "as_of")
 
 
-class SystemError_(ValueError):  # noqa: N801 - trailing underscore keeps the builtin name free
-    """An indicator-system file that cannot be used: file, YAML path, reason."""
+class SystemError_(PolicyError):  # noqa: N801 - trailing underscore keeps the builtin name free
+    """An indicator-system file that cannot be used: file, JSON path inside it (``$.indicators[2].value``), reason.
+    A :class:`innocredit.core.policy.PolicyError`, like every other policy file's error."""
 
-    def __init__(self, file: str, path: str, reason: str) -> None:
-        self.file, self.path, self.reason = file, path, reason
-        super().__init__(f"{file}: at {path or '(top)'}: {reason}")
+    def __init__(self, file: str, path: str, reason: str, problems: Any = ()) -> None:
+        super().__init__(file, _as_json_path(path), reason, problems)
+
+
+def _as_json_path(path: str) -> str:
+    """``indicators/2/value`` -> ``$.indicators[2].value``; a JSON path or an empty path is kept."""
+    if not path or path.startswith("$"):
+        return path
+    parts: list[str | int] = [int(x) if x.isdigit() else x for x in path.split("/") if x]
+    return json_path(parts)
 
 
 @dataclass(frozen=True)
@@ -241,35 +248,31 @@ def load_system(id_or_path: str | Path) -> System:
         if not p.exists():
             known = ", ".join(sorted(x.stem for x in SYSTEMS_DIR.glob("*.yaml")))
             raise SystemError_(str(id_or_path), "", f"unknown system {str(id_or_path)!r}; known: {known}")
-    if not p.exists():
-        raise SystemError_(str(p), "", "no such file")
-    text = p.read_text(encoding="utf-8")
+    name = display_name(p)
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SystemError_(str(p), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        data, sha = read_policy_file(p, name=name)
+    except PolicyError as exc:
+        raise SystemError_(exc.file, exc.path, exc.reason) from exc
     if isinstance(data, dict) and "extends" in data:
-        data = _extend(data, p)
-        text = json.dumps(data, sort_keys=True, default=str)
-    return system_from_dict(data, str(p), hashlib.sha256(text.encode()).hexdigest())
+        data = _extend(data, p, name)
+        sha = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return system_from_dict(data, name, sha)
 
 
 # keys whose value an extension replaces whole instead of merging into
 _REPLACE = frozenset({"scoring", "best_of", "weight", "when", "value", "rule", "keys", "cases", "bands"})
 
 
-def _extend(data: dict[str, Any], path: Path) -> dict[str, Any]:
+def _extend(data: dict[str, Any], path: Path, name: str) -> dict[str, Any]:
     """A local extension: ``extends: <system id or file>`` and the keys to change. Dicts merge key by key, lists
     of objects with an ``id`` merge item by item (a new id is appended, ``remove: true`` deletes one), anything
     else replaces the base's value."""
     ref = str(data["extends"])
     base_path = path.parent / ref if ref.endswith((".yaml", ".yml")) else SYSTEMS_DIR / f"{ref}.yaml"
     if not base_path.exists():
-        raise SystemError_(str(path), "extends", f"base system {ref!r} not found")
+        raise SystemError_(name, "extends", f"base system {ref!r} not found")
     base = load_system(base_path).raw
-    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"}, str(path), "")
+    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"}, name, "")
     merged["extends"] = ref
     return merged
 
@@ -299,41 +302,39 @@ def _merge(base: Any, over: Any, file: str, where: str) -> Any:
     return over
 
 
+def _scoring_at(data: Any, path: str) -> dict[str, Any] | None:
+    """The scoring mapping when ``path`` points at an indicator's ``scoring`` or its ``method``."""
+    m = re.fullmatch(r"\$((?:\.\w+|\[\d+\])*)\.scoring(?:\.method)?", path)
+    if not m:
+        return None
+    node: Any = data
+    for key in re.findall(r"\.(\w+)|\[(\d+)\]", m.group(1)):
+        try:
+            node = node[key[0]] if key[0] else node[int(key[1])]
+        except (KeyError, IndexError, TypeError):
+            return None
+    scoring = node.get("scoring") if isinstance(node, dict) else None
+    if isinstance(scoring, dict) and scoring.get("method") not in ("bands", "cases", "reference", "percentile"):
+        return scoring
+    return None
+
+
 def system_from_dict(data: Any, file: str = "<dict>", sha256: str | None = None) -> System:
-    """Validate a parsed YAML document and build the :class:`System`."""
-    validator = jsonschema.Draft202012Validator(SYSTEM_SCHEMA)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if errors:
-        err = _deepest(errors[0])
-        raise SystemError_(file, _path(err.absolute_path), _message(err))
+    """Validate a parsed YAML document (the shared policy loader's JSON Schema check, then the semantic checks)
+    and build the :class:`System`."""
+    try:
+        validate_policy(data, SYSTEM_SCHEMA, file)
+    except PolicyError as exc:
+        path, reason = exc.path, exc.reason
+        scoring = _scoring_at(data, path)
+        if scoring is not None:  # a oneOf over the methods: say which methods exist
+            path = path.removesuffix(".method")
+            reason = (f"scoring method {scoring.get('method')!r} is not one of bands, cases, reference, percentile "
+                      "or its keys do not fit the method")
+        raise SystemError_(exc.file, path, reason, exc.problems[1:]) from exc
     if sha256 is None:
         sha256 = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return _Builder(data, file, sha256).build()
-
-
-def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    # for oneOf failures, report the branch that got furthest (most specific message)
-    while err.context:
-        best = max(err.context, key=lambda e: (len(e.absolute_path), e.validator != "const"))
-        if best.validator == "const" and len(err.context) > 1:
-            break
-        err = best
-    return err
-
-
-def _path(parts: Any) -> str:
-    return "/".join(str(p) for p in parts)
-
-
-def _message(err: jsonschema.ValidationError) -> str:
-    if err.validator == "required":
-        return err.message.replace("is a required property", "is required")
-    if err.validator == "additionalProperties":
-        return f"unknown key: {err.message}"
-    if err.validator == "oneOf" and isinstance(err.instance, dict) and "method" in err.instance:
-        return f"scoring method {err.instance.get('method')!r} is not one of bands, cases, reference, percentile " \
-               "or its keys do not fit the method"
-    return err.message
 
 
 class _Builder:
