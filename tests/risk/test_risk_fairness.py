@@ -122,9 +122,16 @@ def test_cli_declared_protected_allow_and_promotion_governance(proxy_table, tmp_
     air = res["adverse_impact_ratio"]["applicant_group"]
     assert air < 0.8  # the district proxy makes the model approve one group far less
     assert any(p["strong"] for p in card["fairness"]["attributes"]["applicant_group"]["proxies"])
-    # an out-of-time validation run, then promotion: refused without an override
-    runner.invoke(app, ["risk", "validate", "--model", "fair", "--models-dir", str(models), "--data", str(d / "t.csv"),
-                        "--target", "bad", "--oot", "--db", db])
+    # an out-of-time validation run shows the declared column's fairness checks; then promotion: refused
+    # without an override
+    html = tmp_path / "report.html"
+    r = runner.invoke(app, ["risk", "validate", "--model", "fair", "--models-dir", str(models), "--data",
+                            str(d / "t.csv"), "--target", "bad", "--oot", "--db", db, "--html", str(html),
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)["fairness"]["attributes"]["applicant_group"]
+    assert rep["adverse_impact_ratio"] == pytest.approx(air) and len(rep["groups"]) == 2
+    assert "Fairness" in html.read_text() and "adverse impact" in html.read_text()
     r = runner.invoke(app, ["risk", "promote", "--model", "fair", "--version", "1", "--db", db, "--by", "ann"])
     assert r.exit_code == 2 and "adverse impact ratio" in r.output and "override" in r.output
     r = runner.invoke(app, ["risk", "promote", "--model", "fair", "--version", "1", "--db", db, "--by", "ann",
