@@ -196,3 +196,22 @@ def test_systems_show_ranges_expert_parts_and_assumptions():
     assert "rd_management (0-20, expert judgement)" in res.stdout
     res = runner.invoke(app, ["systems", "show", "innovation-points"])
     assert "assumption: stage group weights 60/25/15, 50/35/15, 40/45/15 —" in res.stdout
+
+
+def test_explain_cli_firm_at_58_points_prints_a_combination_reaching_70():
+    cohort = Path(__file__).resolve().parents[1] / "data" / "evaluation" / "points_cohort_hangzhou_software.csv"
+    res = runner.invoke(app, ["explain", "--system", "innovation-points", "--input", str(cohort), "--uscc",
+                              "913301132734513684"])
+    assert res.exit_code == 0, res.output
+    assert "score: 57.30 / 70 — not qualified" in res.stdout
+    line = next(x for x in res.stdout.splitlines() if x.startswith("cheapest combination: "))
+    assert "points, qualifies; cost " in line and line.endswith(" CNY")
+
+
+def test_evaluate_summary_counts_possible(tmp_path):
+    out = tmp_path / "o.csv"
+    res = runner.invoke(app, ["evaluate", "--system", "specialized-sme", "--input", str(EXAMPLES), "--output",
+                              str(out)])
+    assert res.exit_code == 0, res.output
+    states = pl.read_csv(out)["state"].to_list()
+    assert f"{states.count('qualified')}qualified,{states.count('possible')}possible" in flat(res.stderr)

@@ -127,3 +127,11 @@ def test_firm_at_58_points_gets_a_combination_reaching_70():
         assert score_with(c["changes"][:i] + c["changes"][i + 1:]) < 70
     assert "cheapest combination:" in explain_text(e, "en") and "最低成本组合" in explain_text(
         explain(system, features, FIRM_58, "zh"), "zh")
+
+
+def test_explain_says_possible_when_the_line_is_within_reach(firm):
+    # 专精特新 example 1 as an innovative SME: 37 to 71 reachable, the line 60 lies between
+    df = firm(specialized_level="innovative")
+    e = explain(load_system("specialized-sme"), df, df["uscc"][0], "en")
+    assert e["reachable"]["state"] == "possible"
+    assert "score: 41.00 / 60 — possible (needs the expert review or data)" in explain_text(e, "en")

@@ -135,8 +135,10 @@ def evaluate(
         err_console.print(f"stored run {run_id}", highlight=False)
     if output is not None:
         n_q = int(results["qualified"].sum() or 0)
+        n_p = int((results["state"] == "possible").sum()) if "state" in results.columns else None
+        possible = f", {n_p} possible" if n_p is not None else ""
         err_console.print(f"{results.height} enterprises evaluated with {sysdef.id} v{sysdef.version}: "
-                          f"{n_q} qualified -> {output}", highlight=False)
+                          f"{n_q} qualified{possible} -> {output}", highlight=False)
 
 
 @systems_app.command("list")

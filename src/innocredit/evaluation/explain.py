@@ -404,6 +404,8 @@ def explain_text(e: dict[str, Any], lang: str = "en") -> str:
     zh = lang == "zh"
     lines = [f"{e['system_name']} ({e['system']} v{e['system_version']}) — {e['uscc']}, {'数据日期' if zh else 'as of'} {e['as_of']}"]
     status = ("达标" if e["qualified"] else "未达标") if zh else ("qualified" if e["qualified"] else "not qualified")
+    if e.get("reachable") and e["reachable"]["state"] == "possible":
+        status = "可能达标（需专家评价或数据）" if zh else "possible (needs the expert review or data)"
     route = f" ({'途径' if zh else 'route'}: {e['route']})" if e["route"] else ""
     line = f" / {e['line']:g}" if e.get("line") is not None else ""
     lines.append(f"{'总分' if zh else 'score'}: {e['score']:.2f}{line} — {status}{route}")
