@@ -169,3 +169,19 @@ def test_cli_declared_protected_allow_and_promotion_governance(proxy_table, tmp_
     card = json.loads((models / "allowed" / "v1" / "card.json").read_text())
     assert card["governance"]["allowed_protected"] == [
         {"column": "single_branch", "rule": "abbreviation", "reason": "a one-branch firm, not marital status"}]
+
+
+def test_policy_errors_name_the_file_and_the_json_path(tmp_path):
+    from innocredit.risk.policy import PolicyError, load_policy
+
+    bad = tmp_path / "protected.yaml"
+    bad.write_text("id: p\nversion: 1\nnames: [age]\nwords: [sex]\nvalue_sets:\n  sex: [male]\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"protected\.yaml: \$\.value_sets\.sex: .*too short") as exc:
+        load_policy("protected", bad)
+    assert exc.value.path == "$.value_sets.sex"
+    scale = tmp_path / "scale.yaml"
+    scale.write_text("id: s\nversion: 1\ngrades:\n  - {grade: A, pd_max: 0.5}\n  - {grade: B, pd_max: 0.4}\n",
+                     encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"scale\.yaml: \$\.grades: pd_max must increase"):
+        load_policy("master_scale", scale)
+    assert load_policy("protected")["version"] == 2  # the packaged policy loads

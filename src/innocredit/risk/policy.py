@@ -10,15 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
-import yaml
 
+from innocredit.core.policy import PolicyError, display_name, load_policy_file
 from innocredit.risk.binning import TRENDS
 
-
-class PolicyError(ValueError):
-    """A policy file is malformed: names the file, the path inside the YAML and what is wrong."""
+__all__ = ["PolicyError", "ProtectedAttributeError", "MasterScale", "load_policy", "default_policy"]
 
 
 class ProtectedAttributeError(ValueError):
@@ -69,25 +66,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 
 def load_policy(kind: str, path: str | Path | None = None) -> dict[str, Any]:
-    """Load and validate a policy; ``path`` None means the packaged default ``policies/<kind>.yaml``."""
-    if path is None:
-        ref = resources.files("innocredit.risk") / "policies" / f"{kind}.yaml"
-        text, name = ref.read_text(encoding="utf-8"), f"innocredit/risk/policies/{kind}.yaml"
-    else:
-        text, name = Path(path).read_text(encoding="utf-8"), str(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{name}: not valid YAML: {exc}") from exc
-    try:
-        jsonschema.validate(data, SCHEMAS[kind])
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise PolicyError(f"{name}: at {where}: {exc.message}") from exc
+    """Load and validate a policy through the shared loader (``innocredit.core.policy``: YAML 1.2, JSON Schema,
+    ``PolicyError`` naming the file and the JSON path); ``path`` None means the packaged
+    ``policies/<kind>.yaml``."""
+    source = resources.files("innocredit.risk") / "policies" / f"{kind}.yaml" if path is None else Path(path)
+    data = load_policy_file(source, SCHEMAS[kind])
     if kind == "master_scale":
         bounds = [g["pd_max"] for g in data["grades"]]
         if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])) or bounds[-1] != 1:
-            raise PolicyError(f"{name}: at grades: pd_max must increase strictly and the last must be 1")
+            raise PolicyError(display_name(source), "$.grades", "pd_max must increase strictly and the last must be 1")
     return data
 
 
