@@ -135,3 +135,32 @@ def test_explain_says_possible_when_the_line_is_within_reach(firm):
     e = explain(load_system("specialized-sme"), df, df["uscc"][0], "en")
     assert e["reachable"]["state"] == "possible"
     assert "score: 41.00 / 60 — possible (needs the expert review or data)" in explain_text(e, "en")
+
+
+@pytest.mark.parametrize("system_id", ["tech-sme", "innovative-sme"])
+def test_the_combination_is_never_dearer_than_a_single_change_that_qualifies(cases, firms, system_id):
+    system = load_system(system_id)
+    if system_id == "innovative-sme":  # firms short of the innovation minimum (R&D 3%, 2%, 1% of 40m less a yuan)
+        cases = firms([{"ip_class1_main_product": 0, "ip_class2_main_product": 0, "rd_expense": x}
+                       for x in (1_199_999.0, 799_999.0, 399_999.0)])
+    checked = 0
+    for uscc in cases["uscc"].to_list():
+        e = explain(system, cases, uscc, "en")
+        if e["qualified"]:
+            assert e["combination"] is None
+            continue
+        singles = [p["cost"] for p in e["paths"] if p["qualifies"]
+                   and next(lv for lv in system.levers if lv.field == p["field"]).cost is not None]
+        c = e["combination"]
+        if singles:
+            assert c["reaches"] and c["cost"] <= min(singles) + 1e-6
+            checked += 1
+        if c is not None and c["reaches"]:
+            # the changed row qualifies when evaluated directly
+            row = cases.filter(pl.col("uscc") == uscc)
+            for x in c["changes"]:
+                lever = next(lv for lv in system.levers if lv.field == x["field"])
+                for f in (lever.field, *lever.also):
+                    row = row.with_columns((pl.col(f).cast(pl.Float64) + x["change"]).cast(row.schema[f]).alias(f))
+            assert evaluate(system, row).row(0, named=True)["qualified"]
+    assert checked >= 1
