@@ -71,7 +71,8 @@ def world(tmp_path_factory):
         assert consent.status_code == 201, consent.text
         params = {"uscc": ent, "app_id": app_id, "loan_id": loan_id, "push_id": str(push_id), "list_id": "1",
                   "reco_id": "1", "consent_id": str(consent.json()["id"]), "system_id": "innovation-points",
-                  "action": "approve", "model_id": "scorecard-default_12m", "version": "1"}
+                  "action": "approve", "model_id": "scorecard-default_12m", "version": "1",
+                  "pool_id": "pool-1"}
         yield env, params
 
 

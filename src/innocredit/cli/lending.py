@@ -211,12 +211,14 @@ def approve_cmd(application: str = typer.Argument(...), bank: str = _BANK,
 
 @loans.command("reject")
 def reject_cmd(application: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
-               reason: str = typer.Option(..., "--reason"), on: str | None = typer.Option(None, "--on"),
-               db: str | None = _DB, fmt: str = _FMT) -> None:
-    """Reject an application under review."""
+               reason: str = typer.Option(..., "--reason"),
+               reason_code: str | None = typer.Option(None, "--reason-code", help="decline code for a pushed firm "
+                                                      "(the flow policy's decline codes; default D03)"),
+               on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Reject an application under review (a pushed firm's push is answered declined)."""
     from innocredit.services import lending as svc
 
-    _run(db, fmt, svc.reject, bank, application, actor, reason, on=_date(on))
+    _run(db, fmt, svc.reject, bank, application, actor, reason, reason_code=reason_code, on=_date(on))
 
 
 @loans.command("contract")
@@ -225,13 +227,20 @@ def contract_cmd(application: str = typer.Argument(...), bank: str = _BANK, acto
                  method: str = typer.Option("equal_instalment", "--method"),
                  day_count: str = typer.Option("30/360", "--day-count"), grace: int = typer.Option(0, "--grace"),
                  guarantee: str | None = typer.Option(None, "--guarantee-scheme"),
-                 pool: str | None = typer.Option(None, "--pool-scheme"), on: str | None = typer.Option(None, "--on"),
-                 db: str | None = _DB, fmt: str = _FMT) -> None:
-    """Sign the loan contract of an approved application."""
+                 guarantor: str | None = typer.Option(None, "--guarantor", help="the guarantor organisation's id"),
+                 pool: str | None = typer.Option(None, "--pool-scheme"),
+                 patents: list[str] | None = typer.Option(None, "--patent", help="a patent an IP pledge loan pledges "
+                                                          "(repeat; default: the firm's unpledged patents on record)"),
+                 patent_pool: str | None = typer.Option(None, "--patent-pool", help="the pool a patent-pool loan "
+                                                        "draws on"),
+                 on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Sign the loan contract of an approved application (an IP pledge loan registers its pledges, a
+    patent-pool loan its pool allocation, a guaranteed loan its guarantor organisation)."""
     from innocredit.services import lending as svc
 
     _run(db, fmt, svc.contract, bank, application, actor, rate=_money(rate), method=method, day_count=day_count,
-         grace_months=grace, guarantee_scheme=guarantee, pool_scheme=pool, on=_date(on))
+         grace_months=grace, guarantee_scheme=guarantee, guarantor_org_id=guarantor, pool_scheme=pool,
+         pledged_patents=patents or None, patent_pool_id=patent_pool, on=_date(on))
 
 
 @loans.command("disburse")
@@ -251,6 +260,41 @@ def repay_cmd(loan: str = typer.Argument(...), bank: str = _BANK, amount: str = 
     from innocredit.services import lending as svc
 
     _run(db, fmt, svc.repay, bank, loan, _money(amount), actor, on=_date(on))
+
+
+@loans.command("default")
+def default_cmd(loan: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
+                on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Declare an overdue loan defaulted and allocate the loss among the risk sharers."""
+    from innocredit.services import lending as svc
+
+    _run(db, fmt, svc.default, bank, loan, actor, on=_date(on))
+
+
+@loans.command("write-off")
+def write_off_cmd(loan: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
+                  on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Write a defaulted loan off (its pledges are recorded as enforced)."""
+    from innocredit.services import lending as svc
+
+    _run(db, fmt, svc.write_off, bank, loan, actor, on=_date(on))
+
+
+@loans.command("close")
+def close_cmd(loan: str = typer.Argument(...), bank: str = _BANK, actor: str = typer.Option(..., "--actor"),
+              on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Close a settled or written-off loan (any pledge still active is released)."""
+    from innocredit.services import lending as svc
+
+    _run(db, fmt, svc.close, bank, loan, actor, on=_date(on))
+
+
+@loans.command("show")
+def show_cmd(loan: str = typer.Argument(...), bank: str = _BANK, db: str | None = _DB, fmt: str = _FMT) -> None:
+    """One loan of the bank with its pledges and guarantees."""
+    from innocredit.services import lending as svc
+
+    _run(db, fmt, svc.loan_details, bank, loan)
 
 
 @loans.command("schedule")

@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
+from innocredit.coordination.flow import default_flow_policy
 from innocredit.core.money import Amount, money, to_fen
 from innocredit.lending import lifecycle as lc
 from innocredit.lending.audit import ChainCheck, canonical_json, verify_chain
@@ -207,6 +208,9 @@ def reject(session: Session, bank_id: str, application_id: str, actor: str, reas
            calendar: lc.Calendar | None = None) -> dict[str, Any]:
     """Reject an application under review; a pushed firm's push is answered ``declined`` with the reason
     (``reason_code`` from the flow policy's decline reasons, default D03 "credit assessment not passed")."""
+    if reason_code is not None and reason_code not in default_flow_policy().decline_reasons:
+        raise ValueError(f"reason_code: {reason_code!r} is not one of "
+                         f"{', '.join(default_flow_policy().decline_reasons)}")
     app = repo.get_application(session, bank_id, application_id, lock=True)
     lc.transition(app.status, "reject")
     app.decision_note = reason
@@ -558,6 +562,13 @@ def list_loans(session: Session, bank_id: str, status: str | None = None) -> lis
 
 def get_loan(session: Session, bank_id: str, loan_id: str) -> dict[str, Any]:
     return repo.loan_dict(repo.get_loan(session, bank_id, loan_id))
+
+
+def loan_details(session: Session, bank_id: str, loan_id: str) -> dict[str, Any]:
+    """A loan of the bank with its pledges, guarantees and loss allocations."""
+    loan = repo.loan_dict(repo.get_loan(session, bank_id, loan_id))
+    return {**loan, "pledges": ip_services.loan_pledges(session, loan_id=loan_id),
+            "guarantees": guarantees(session, bank_id, loan_id), "losses": loss_allocations(session, bank_id, loan_id)}
 
 
 def guarantees(session: Session, bank_id: str | None, loan_id: str) -> list[dict[str, Any]]:

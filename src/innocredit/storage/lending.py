@@ -342,7 +342,7 @@ def earlier_loan_exists(session: Session, uscc: str, before: dt.date, exclude: s
 def external_keys(session: Session) -> dict[tuple[str, str], str]:
     """(bank, the bank's own loan id) -> register id, for every reported loan."""
     rows = session.execute(select(Loan.bank_id, Loan.external_id, Loan.id).where(Loan.external_id.is_not(None)))
-    return {(b, e): i for b, e, i in rows}
+    return {(b, str(e)): i for b, e, i in rows}
 
 
 def first_disbursement_by_firm(session: Session, usccs: list[str]) -> pl.DataFrame:

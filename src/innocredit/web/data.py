@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from innocredit import ip
 from innocredit import risk as risk_area
 from innocredit.evaluation import engine as evaluation_engine
-from innocredit.evaluation import explain as explain_mod
 from innocredit.evaluation import track as track_mod
+from innocredit.evaluation.explain import explain as explain_system
 from innocredit.evaluation.system import list_systems
 from innocredit.ingest.tables import read_feature_table
 from innocredit.lending import matching
@@ -248,8 +248,9 @@ class DataService:
         feats = self.features()
         with self._lock:
             if "__ip__" not in self._evals:
-                day = feats["as_of"].max() if "as_of" in feats.columns and feats.height else None
-                valued = ip.pledge_rates(ip.value_patents(patents, feats, day or dt.date.today()), "default")
+                last = feats["as_of"].max() if "as_of" in feats.columns and feats.height else None
+                day = last if isinstance(last, dt.date) else dt.date.today()
+                valued = ip.pledge_rates(ip.value_patents(patents, feats, day), "default")
                 self._evals["__ip__"] = (valued, ip.firm_capacity(valued, "default"))
             return self._evals["__ip__"]
 
@@ -281,7 +282,7 @@ class DataService:
         with self._lock:
             hit = self._evals.get(key)
         if hit is None:
-            hit = explain_mod.explain(system, feats, uscc, lang)
+            hit = explain_system(system, feats, uscc, lang)
             with self._lock:
                 self._evals[key] = hit
         return hit

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from innocredit.lending.lifecycle import LifecycleError
-from innocredit.services import coordination, lending
+from innocredit.services import coordination, ip, lending
 from innocredit.web.problems import ProblemError
 
 
 def _error_map() -> dict[str, tuple[type[BaseException], ...]]:
     return {
         "not_found": (lending.NotFound, coordination.NotFound),
-        "conflict": (LifecycleError,),
+        "conflict": (LifecycleError, ip.PatentAlreadyPledged),
         "refused": (coordination.ConsentRefused,),
         "invalid": (coordination.CoordinationInputError, coordination.ConsentError),
     }

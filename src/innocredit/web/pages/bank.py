@@ -124,7 +124,7 @@ def application(app_id: str, request: Request, principal: Principal = Depends(re
     audit = la.audit(session, principal, app_id) if principal.role in BANK else []
     policy = request.app.state.lending_policy()
     return render(request, "application.html", app=app, ent=summary(row), loan=loan, offer=offer, audit=audit,
-                  default_rate=offer.rate if offer else f"{policy.lpr_1y + 0.005:.4f}", **ctx)
+                  default_rate=offer["rate"] if offer else f"{policy.lpr_1y + 0.005:.4f}", **ctx)
 
 
 @router.post("/applications/{app_id}/{action}", dependencies=[Depends(check_csrf)])

@@ -304,7 +304,7 @@ def metrics(request: Request, by: str | None = Query(None, pattern="^(region|ind
         raise ProblemError(422, "since is after as_of", "invalid")
     with domain_call():
         out = service.metrics(session, as_of=as_of or dt.date.today(), by=by, since=since,
-                              enterprises=request.app.state.data.features())
+                              enterprises=request.app.state.data.screening_features())
     return _jsonable(out)
 
 

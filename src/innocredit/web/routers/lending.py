@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from innocredit.services import ip as ip_services
 from innocredit.services import lending as store
 from innocredit.web import lending_access as la
 from innocredit.web import risk_access
@@ -102,6 +103,31 @@ class LoanOut(BaseModel):
     outstanding: Money | None
     days_past_due: int
     dpd_bucket: str
+    origin: str = "platform"
+    external_id: str | None = None
+    maturity_on: dt.date | None = None
+    relending_eligible: bool | None = None
+    push_id: int | None = None
+    guarantor_org_id: str | None = None
+    patent_pool_id: str | None = None
+
+
+class PledgeOut(BaseModel):
+    registration_no: str
+    patent_id: str
+    pledgee: str
+    status: str
+    registered_on: dt.date | str
+    released_on: dt.date | str | None = None
+
+
+class GuaranteeOut(BaseModel):
+    scheme_id: str
+    party_id: str
+    role: str
+    share: Decimal
+    fee: Money | None
+    org_id: str | None = None
 
 
 class ScheduleRowOut(BaseModel):
@@ -154,6 +180,7 @@ class Decision(BaseModel):
 
 class Rejection(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
+    reason_code: str | None = Field(None, pattern=r"^D\d{2}$", description="decline reason code for a pushed firm")
 
 
 class ContractTerms(BaseModel):
@@ -162,9 +189,13 @@ class ContractTerms(BaseModel):
     term_months: int | None = Field(None, ge=1, le=360)
     method: str = Field("equal_instalment", max_length=24)
     guarantee_scheme: str | None = Field(None, max_length=64)
+    guarantor_org_id: str | None = Field(None, max_length=64, description="the guarantor organisation")
     pool_scheme: str | None = Field(None, max_length=64)
-    first_loan: bool = False
-    unsecured: bool = False
+    pledged_patents: list[str] | None = Field(None, max_length=200, description="patents an IP pledge loan pledges "
+                                              "(default: the firm's unpledged patents on record)")
+    patent_pool_id: str | None = Field(None, max_length=64, description="the pool a patent-pool loan draws on")
+    first_loan: bool | None = None
+    unsecured: bool | None = None
 
 
 class RepaymentIn(BaseModel):
@@ -255,7 +286,8 @@ def _action(session: Session, principal: Principal, app_id: str, action: str, re
         elif action == "approve":
             out = store.approve(session, bank, app_id, _actor(principal), note=kw.get("note"), policy=policy)
         elif action == "reject":
-            out = store.reject(session, bank, app_id, _actor(principal), kw["reason"], policy=policy)
+            out = store.reject(session, bank, app_id, _actor(principal), kw["reason"],
+                               reason_code=kw.get("reason_code"), policy=policy)
         elif action == "withdraw":
             out = store.withdraw(session, bank, app_id, _actor(principal))
         else:  # pragma: no cover
@@ -286,7 +318,7 @@ def approve(app_id: str, body: Decision, request: Request, principal: Principal 
 @router.post("/applications/{app_id}/reject", response_model=ApplicationOut)
 def reject(app_id: str, body: Rejection, request: Request, principal: Principal = Depends(require_roles(*APPROVER)),
            session: Session = SESSION) -> dict:
-    return _action(session, principal, app_id, "reject", request, reason=body.reason)
+    return _action(session, principal, app_id, "reject", request, reason=body.reason, reason_code=body.reason_code)
 
 
 @router.post("/applications/{app_id}/withdraw", response_model=ApplicationOut)
@@ -303,7 +335,9 @@ def contract(app_id: str, body: ContractTerms, principal: Principal = Depends(re
         out = store.contract(session, la.bank_of(principal), app_id, _actor(principal), rate=body.rate,
                              principal=body.principal, term_months=body.term_months, method=body.method,
                              guarantee_scheme=body.guarantee_scheme, pool_scheme=body.pool_scheme,
-                             first_loan=body.first_loan, unsecured=body.unsecured)
+                             first_loan=body.first_loan, unsecured=body.unsecured,
+                             guarantor_org_id=body.guarantor_org_id, pledged_patents=body.pledged_patents,
+                             patent_pool_id=body.patent_pool_id)
     return out
 
 
@@ -323,6 +357,22 @@ def get_loan(loan_id: str, principal: Principal = Depends(require_roles(*READ_AL
 def get_schedule(loan_id: str, page: PageParams = Depends(page_params),
                  principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = SESSION) -> dict:
     return paginate(la.schedule(session, principal, loan_id), page)
+
+
+@router.get("/loans/{loan_id}/pledges", response_model=list[PledgeOut])
+def get_pledges(loan_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
+                session: Session = SESSION) -> list[dict]:
+    """The patents the loan pledges, with their registration in the pledge registry."""
+    la.loan(session, principal, loan_id)
+    return ip_services.loan_pledges(session, loan_id=loan_id)
+
+
+@router.get("/loans/{loan_id}/guarantees", response_model=list[GuaranteeOut])
+def get_guarantees(loan_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
+                   session: Session = SESSION) -> list[dict]:
+    """The guarantee parties of the loan with their shares, fees and organisations."""
+    la.loan(session, principal, loan_id)
+    return store.guarantees(session, None, loan_id)
 
 
 @router.get("/loans/{loan_id}/repayments", response_model=Page[RepaymentOut])
