@@ -7,6 +7,7 @@ The apps here are small (a 60-firm feature table, no demo district) so that they
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -174,6 +175,17 @@ def test_users_add_creates_the_first_administrator_from_stdin(tmp_path: Path) ->
     # the last administrator cannot be disabled
     res = runner.invoke(app, ["users", "disable", "root", "--db", db])
     assert res.exit_code == 2 and "last active administrator" in res.output
+    # a generated password works once printed; the CLI's changes are in the administration log
+    res = runner.invoke(app, ["users", "reset-password", "root", "--generate", "--db", db])
+    assert res.exit_code == 0, res.output
+    generated = json.loads(res.output)["password"]
+    engine = make_engine(db)
+    with unit_of_work(engine) as s:
+        assert accounts.login(s, "root", generated) is not None
+        assert accounts.login(s, "root", "a-long-admin-password") is None
+        assert [(e.action, e.target, e.user_id) for e in reversed(accounts.list_events(s))] == [
+            ("user.create", "root", None), ("user.password_reset", "root", None)]
+    engine.dispose()
 
 
 # ---- item 1: administration through the API ----------------------------------------------------------------------
@@ -224,6 +236,14 @@ def test_admin_creates_disables_resets_and_assigns(sec: tuple[TestClient, str]) 
     users = client.get("/api/v1/admin/users", headers=admin).json()
     assert any(u["username"] == "carol" and not u["active"] for u in users["items"])
     assert all("password" not in str(u.keys()) for u in users["items"])
+    # each change is in the administration log, by whom, never with a password
+    events = client.get("/api/v1/admin/events?limit=500", headers=admin).json()["items"]
+    mine = [(e["action"], e["detail"]) for e in reversed(events) if e["target"] == "carol"]
+    assert mine == [("user.create", "role=bank_officer org=bank-c"), ("user.update", "role=bank_approver org_id=bank-a"),
+                    ("user.password_reset", "generated"), ("user.update", "active=False")]
+    root_id = next(u["id"] for u in users["items"] if u["username"] == "root")
+    assert all(e["user_id"] == root_id for e in events if e["target"] == "carol")
+    assert new not in str(events) and PW not in str(events)
 
 
 def test_disabling_an_organisation_locks_its_users_out(sec: tuple[TestClient, str]) -> None:

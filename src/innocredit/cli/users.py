@@ -94,7 +94,9 @@ def add(
     def action(session: Any) -> dict[str, Any]:
         if role == "admin" and org == PLATFORM_ORG[0]:
             accounts.ensure_platform_organisation(session)
-        return _user_dict(accounts.create_user(session, username, password, role, org, display_name))
+        user = accounts.create_user(session, username, password, role, org, display_name)
+        accounts.record_event(session, "user.create", username, detail=f"cli role={role} org={org}")
+        return _user_dict(user)
 
     echo_json(_run(database, action))
 
@@ -111,7 +113,12 @@ def list_users(org: str | None = typer.Option(None, "--org"), database: str | No
 def _set_active(username: str, active: bool, database: str | None) -> None:
     from innocredit.services import platform as accounts
 
-    echo_json(_run(database, lambda s: _user_dict(accounts.update_user(s, username, active=active))))
+    def action(session: Any) -> dict[str, Any]:
+        user = accounts.update_user(session, username, active=active)
+        accounts.record_event(session, "user.update", username, detail=f"cli active={active}")
+        return _user_dict(user)
+
+    echo_json(_run(database, action))
 
 
 @users_app.command("disable")
@@ -131,7 +138,12 @@ def set_role(username: str, role: str = typer.Option(..., "--role"), org: str | 
     """Assign a role and/or an organisation (bank); the user's sessions and tokens end."""
     from innocredit.services import platform as accounts
 
-    echo_json(_run(database, lambda s: _user_dict(accounts.update_user(s, username, role=role, org_id=org))))
+    def action(session: Any) -> dict[str, Any]:
+        user = accounts.update_user(session, username, role=role, org_id=org)
+        accounts.record_event(session, "user.update", username, detail=f"cli role={role} org_id={org}")
+        return _user_dict(user)
+
+    echo_json(_run(database, action))
 
 
 @users_app.command("reset-password")
@@ -145,7 +157,12 @@ def reset_password(
     from innocredit.services import platform as accounts
 
     password = None if generate else _read_password(password_stdin, username)
-    user, new = _run(database, lambda s: accounts.reset_password(s, username, password))
+    def action(session: Any) -> Any:
+        result = accounts.reset_password(session, username, password)
+        accounts.record_event(session, "user.password_reset", username, detail="cli")
+        return result
+
+    user, new = _run(database, action)
     echo_json({**_user_dict(user), **({"password": new} if generate else {})})
 
 
@@ -162,8 +179,12 @@ def add_org(
     """Register an organisation (a bank, an office, a guarantor, an enterprise)."""
     from innocredit.services import platform as accounts
 
-    echo_json(_run(database, lambda s: _org_dict(accounts.create_organisation(s, org_id, kind, name_zh, name_en,
-                                                                              region, uscc))))
+    def action(session: Any) -> dict[str, Any]:
+        org = accounts.create_organisation(session, org_id, kind, name_zh, name_en, region, uscc)
+        accounts.record_event(session, "organisation.create", org_id, detail=f"cli kind={kind}")
+        return _org_dict(org)
+
+    echo_json(_run(database, action))
 
 
 @orgs_app.command("list")
@@ -174,19 +195,28 @@ def list_orgs(database: str | None = DB) -> None:
         echo_json(row)
 
 
+def _set_org_active(org_id: str, active: bool, database: str | None) -> None:
+    from innocredit.services import platform as accounts
+
+    def action(session: Any) -> dict[str, Any]:
+        org = accounts.update_organisation(session, org_id, active=active)
+        accounts.record_event(session, "organisation.update", org_id, detail=f"cli active={active}")
+        return _org_dict(org)
+
+    echo_json(_run(database, action))
+
+
 @orgs_app.command("disable")
 def disable_org(org_id: str, database: str | None = DB) -> None:
     """Disable an organisation: its users cannot log in and their sessions and tokens end."""
-    from innocredit.services import platform as accounts
 
-    echo_json(_run(database, lambda s: _org_dict(accounts.update_organisation(s, org_id, active=False))))
+    _set_org_active(org_id, False, database)
 
 
 @orgs_app.command("enable")
 def enable_org(org_id: str, database: str | None = DB) -> None:
-    from innocredit.services import platform as accounts
 
-    echo_json(_run(database, lambda s: _org_dict(accounts.update_organisation(s, org_id, active=True))))
+    _set_org_active(org_id, True, database)
 
 
 def register(app: typer.Typer) -> None:

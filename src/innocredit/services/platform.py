@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from innocredit.storage.core import ORGANISATION_KINDS, Organisation
-from innocredit.storage.platform import ROLES, AuthToken, LoginAttempt, LoginCounter, User
+from innocredit.storage.platform import ROLES, AccessEvent, AuthToken, LoginAttempt, LoginCounter, User
 
 # argon2id with modest cost: the demo runs on small machines; still memory-hard
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -271,6 +271,20 @@ def reset_password(session: Session, user: int | str, password: str | None = Non
     session.execute(delete(LoginCounter).where(LoginCounter.username == row.username))
     session.flush()
     return row, password
+
+
+# ---- the administration log -------------------------------------------------------------------------------------
+
+def record_event(session: Session, action: str, target: str, actor_user_id: int | None = None,
+                 actor_org_id: str | None = None, detail: str | None = None) -> None:
+    """One line of ``platform_access_events``: who (``None`` = the command line) did what to which account."""
+    session.add(AccessEvent(at=_now(), user_id=actor_user_id, org_id=actor_org_id, action=action[:64],
+                            target=target[:200], detail=detail))
+    session.flush()
+
+
+def list_events(session: Session, limit: int = 100) -> list[AccessEvent]:
+    return list(session.scalars(select(AccessEvent).order_by(AccessEvent.id.desc()).limit(limit)))
 
 
 # ---- login and throttling ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Only the ``admin`` role. The rules are :mod:`innocredit.services.platform`'s; a 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -95,6 +96,23 @@ def _user(u: User) -> UserOut:
                    active=bool(u.active))
 
 
+def _log(session: Session, principal: Principal, action: str, target: str, detail: str) -> None:
+    accounts.record_event(session, action, target, principal.user_id, principal.org_id, detail)
+
+
+def _changes(body: BaseModel) -> str:
+    return " ".join(f"{k}={v}" for k, v in body.model_dump(exclude_none=True).items())
+
+
+class EventOut(BaseModel):
+    at: dt.datetime
+    user_id: int | None
+    org_id: str | None
+    action: str
+    target: str | None
+    detail: str | None
+
+
 def _problem(exc: accounts.AccountError) -> ProblemError:
     kind = {404: "not-found", 409: "conflict"}.get(exc.status, "validation")
     return ProblemError(exc.status, str(exc), kind, errors=[{"field": exc.field, "message": exc.message}])
@@ -114,6 +132,7 @@ def create_organisation(body: OrganisationIn, principal: Principal = ADMIN,
                                            body.uscc)
     except accounts.AccountError as exc:
         raise _problem(exc) from None
+    _log(session, principal, "organisation.create", org.id, f"kind={org.kind}")
     return _org(org)
 
 
@@ -126,6 +145,7 @@ def update_organisation(org_id: str, body: OrganisationPatch, principal: Princip
                                            name_en=body.name_en)
     except accounts.AccountError as exc:
         raise _problem(exc) from None
+    _log(session, principal, "organisation.update", org.id, _changes(body))
     forget_cached_principals()
     return _org(org)
 
@@ -143,6 +163,7 @@ def create_user(body: UserIn, principal: Principal = ADMIN, session: Session = S
         user = accounts.create_user(session, body.username, body.password, body.role, body.org_id, body.display_name)
     except accounts.AccountError as exc:
         raise _problem(exc) from None
+    _log(session, principal, "user.create", user.username, f"role={user.role} org={user.org_id}")
     return _user(user)
 
 
@@ -157,6 +178,7 @@ def update_user(user_id: int, body: UserPatch, principal: Principal = ADMIN, ses
                                     display_name=body.display_name)
     except accounts.AccountError as exc:
         raise _problem(exc) from None
+    _log(session, principal, "user.update", user.username, _changes(body))
     forget_cached_principals()
     return _user(user)
 
@@ -171,5 +193,16 @@ def reset_password(user_id: int, body: PasswordReset, principal: Principal = ADM
         user, password = accounts.reset_password(session, user_id, body.password)
     except accounts.AccountError as exc:
         raise _problem(exc) from None
+    _log(session, principal, "user.password_reset", user.username, "generated" if not body.password else "given")
     forget_cached_principals()
     return PasswordResetOut(user=_user(user), password=None if body.password else password)
+
+
+@router.get("/events", response_model=Page[EventOut])
+def events(page: PageParams = Depends(page_params), principal: Principal = ADMIN,
+           session: Session = SESSION) -> dict:
+    """The administration log, newest first: who created, changed, disabled or reset which account (never a
+    password)."""
+    rows = accounts.list_events(session, limit=page.offset + page.limit)
+    return paginate([EventOut(at=e.at, user_id=e.user_id, org_id=e.org_id, action=e.action, target=e.target,
+                              detail=e.detail) for e in rows], page)
