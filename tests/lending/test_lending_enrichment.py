@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from innocredit.lending import enrichment
 from innocredit.lending.matching import match
 from innocredit.profile.features import conform
+from innocredit.services import matching as enrichment
 
 LENDING = Path(enrichment.__file__).resolve().parent
 

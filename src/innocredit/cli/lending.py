@@ -77,14 +77,12 @@ def match_cmd(
         n = print_problems(problems)
         fail(f"{n} problem(s) in {input}; fix them and run again")
     if enrich or risk_model:
-        from innocredit.lending.enrichment import enrich as add_enrichment
+        from innocredit.services.matching import enrich as add_enrichment
 
         model = None
         if risk_model:
-            try:
-                from innocredit.risk import load_model
-            except ImportError:
-                fail("--risk-model needs the risk area (innocredit.risk), which is not installed")
+            from innocredit.risk import load_model
+
             try:
                 model = load_model(risk_model)
             except Exception as exc:  # a missing or unreadable artefact

@@ -23,12 +23,12 @@ from innocredit.evaluation.explain import explain as explain_system
 from innocredit.evaluation.system import list_systems
 from innocredit.ingest.tables import read_feature_table
 from innocredit.lending import matching
-from innocredit.lending.enrichment import enrich
 from innocredit.lending.schema import load_products
 from innocredit.profile.features import conform
 from innocredit.risk.features import model_feature_exprs
 from innocredit.risk.reasons import reason_text
 from innocredit.services import feeds
+from innocredit.services.matching import enrich
 
 FeatureLoader = Callable[[], pl.DataFrame]
 

@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from innocredit.lending.lifecycle import STATE_NAMES
+from innocredit.lending.schema import load_products
 from innocredit.web import charts
 from innocredit.web.auth import CSRF_COOKIE, CSRF_FIELD, Principal, csrf_for, csrf_valid
 from innocredit.web.i18n import pick, request_lang, translator
@@ -41,10 +43,6 @@ def code_label(code: str | None, kind: str, lang: str) -> str:
 
 @functools.cache
 def _product_names() -> dict[str, tuple[str, str]]:
-    try:
-        from innocredit.lending.schema import load_products
-    except ImportError:  # the lending area is not installed
-        return {}
     return {p.id: (p.name_zh, p.name_en) for p in load_products()}
 
 
@@ -60,10 +58,6 @@ def state_label(state: str | None, lang: str) -> str:
     """An application's or loan's lifecycle state in the page language (the lending area's Chinese names)."""
     if not state:
         return "—"
-    try:
-        from innocredit.lending.lifecycle import STATE_NAMES
-    except ImportError:  # the lending area is not installed
-        STATE_NAMES = {}
     return STATE_NAMES.get(state, state) if lang == "zh" else state.replace("_", " ")
 
 

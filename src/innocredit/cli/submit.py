@@ -1,6 +1,6 @@
 """Entry point for ``spark-submit``, which runs a Python file rather than a console script::
 
-    spark-submit [options] .../site-packages/innocredit/batch/submit.py batch evaluate --engine spark ...
+    spark-submit [options] .../site-packages/innocredit/cli/submit.py batch evaluate --engine spark ...
 
 The arguments are those of the ``innocredit`` command line (``innocredit batch --help``).
 """
