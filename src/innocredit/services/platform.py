@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from innocredit.storage.core import ORGANISATION_KINDS, Organisation
+from innocredit.storage.core import ORGANISATION_KINDS, Enterprise, Organisation
 from innocredit.storage.platform import ROLES, AccessEvent, AuthToken, LoginAttempt, LoginCounter, User
 
 # argon2id with modest cost: the demo runs on small machines; still memory-hard
@@ -44,6 +45,10 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 ORG_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
+
+# the account records the adapters see (they never import storage themselves)
+__all__ = ["ROLES", "BANK_ROLES", "AccountConflict", "AccountError", "AccountNotFound", "LoginThrottled",
+           "Organisation", "TokenOwner", "User"]
 
 
 class AccountError(ValueError):
@@ -155,6 +160,40 @@ def ensure_platform_organisation(session: Session) -> Organisation:
     """The platform operator's organisation (the administrators'), created when missing."""
     org = session.get(Organisation, PLATFORM_ORGANISATION[0])
     return org if org is not None else create_organisation(session, *PLATFORM_ORGANISATION)
+
+
+def ensure_organisation(session: Session, org_id: str, kind: str, name_zh: str, name_en: str,
+                        region_code: str | None = None, uscc: str | None = None,
+                        enterprise_name: str | None = None) -> Organisation:
+    """The organisation, created as given when missing (seeding: the demo, fixtures); an enterprise organisation
+    also gets its enterprise row."""
+    if uscc and kind == "enterprise" and session.get(Enterprise, uscc) is None:
+        session.add(Enterprise(uscc=uscc, name=enterprise_name or name_zh))
+    org = session.get(Organisation, org_id)
+    if org is None:
+        org = Organisation(id=org_id, kind=kind, name_zh=name_zh, name_en=name_en, region_code=region_code,
+                           uscc=uscc, active=True)
+        session.add(org)
+    session.flush()
+    return org
+
+
+def user_exists(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
+
+
+def disable_users_with_password(session: Session, usernames: Iterable[str],
+                                password_of: Callable[[str], str]) -> list[str]:
+    """Disable each active user among ``usernames`` whose password is still ``password_of(username)`` (a published
+    one); their sessions and tokens end. The usernames disabled."""
+    disabled = []
+    for user in session.scalars(select(User).where(User.username.in_(list(usernames)), User.active.is_(True))):
+        if verify_password(user.password_hash, password_of(user.username)):
+            user.active = False
+            revoke_user_tokens(session, user.id)
+            disabled.append(user.username)
+    session.flush()
+    return disabled
 
 
 def count_active_admins(session: Session) -> int:

@@ -18,9 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from innocredit.services import platform as accounts
-from innocredit.services.platform import BANK_ROLES, hash_password, verify_password
-from innocredit.storage.core import Organisation
-from innocredit.storage.platform import ROLES, User
+from innocredit.services.platform import BANK_ROLES, ROLES, Organisation, User, hash_password, verify_password
 from innocredit.web.problems import ProblemError
 
 # logical cookie names; on a secure deployment the hardening middleware sends them as __Host-<name>

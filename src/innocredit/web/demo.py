@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from innocredit.storage.base import unit_of_work
-from innocredit.storage.core import Enterprise, Organisation
-from innocredit.storage.platform import User
-from innocredit.web.auth import create_user
+from innocredit.services import platform as accounts
+from innocredit.services.database import unit_of_work
 
 COORDINATION_OFFICE = ("coord-hz", "coordination_office", "杭州市科技金融协调办公室",
                        "Hangzhou S&T Finance Coordination Office", "330100")
@@ -28,11 +25,11 @@ DemoUser = tuple[str, str, str, str]  # username, password, role, organisation i
 
 
 def _pick_enterprise(engine: Engine) -> tuple[str, str | None] | None:
-    try:
-        from innocredit.ingest.service import features_as_of
+    from innocredit.services.feeds import features_as_of
 
+    try:
         df = features_as_of(engine)
-    except Exception:
+    except Exception:  # noqa: BLE001 - no ingested store yet: the demo has no enterprise user
         return None
     return pick_enterprise(df)
 
@@ -48,26 +45,17 @@ def pick_enterprise(df: Any, region_prefix: str = "3301") -> tuple[str, str | No
                       & ~pl.col("serious_dishonesty").fill_null(False) & ~pl.col("abnormal_operations").fill_null(False)
                       & (pl.col("open_enforcement_cases").fill_null(0) == 0))
     pool = local if local.height else df
-    try:
-        from innocredit.evaluation.engine import evaluate
-        from innocredit.evaluation.system import load_system
+    from innocredit.evaluation.engine import evaluate
+    from innocredit.evaluation.system import load_system
 
-        ev = evaluate(load_system("innovation-points"), df).join(pool.select("uscc"), on="uscc", how="semi")
-        best = ev.filter(pl.col("qualified").fill_null(False))
-        best = best if best.height else ev
-        if best.height:
-            uscc = best.sort(["score", "uscc"], descending=[True, False], nulls_last=True)["uscc"][0]
-            return uscc, df.filter(pl.col("uscc") == uscc)["name"][0]
-    except ImportError:
-        pass
+    ev = evaluate(load_system("innovation-points"), df).join(pool.select("uscc"), on="uscc", how="semi")
+    best = ev.filter(pl.col("qualified").fill_null(False))
+    best = best if best.height else ev
+    if best.height:
+        uscc = best.sort(["score", "uscc"], descending=[True, False], nulls_last=True)["uscc"][0]
+        return uscc, df.filter(pl.col("uscc") == uscc)["name"][0]
     row = pool.sort("uscc").row(0, named=True)
     return row["uscc"], row.get("name")
-
-
-def _org(session: Any, oid: str, kind: str, zh: str, en: str, region: str | None, uscc: str | None = None) -> None:
-    if session.get(Organisation, oid) is None:
-        session.add(Organisation(id=oid, kind=kind, name_zh=zh, name_en=en, region_code=region, uscc=uscc))
-        session.flush()
 
 
 def seed_demo_users(engine: Engine, enterprise_uscc: str | None = None,
@@ -91,18 +79,17 @@ def seed_demo_users(engine: Engine, enterprise_uscc: str | None = None,
     out: list[DemoUser] = []
     with unit_of_work(engine) as session:
         for spec in (COORDINATION_OFFICE, *BANKS, GUARANTOR, PLATFORM):
-            _org(session, *spec)
+            accounts.ensure_organisation(session, *spec)
         if enterprise_uscc:
             oid = f"ent-{enterprise_uscc}"
             name = enterprise_name or enterprise_uscc
-            if session.get(Enterprise, enterprise_uscc) is None:
-                session.add(Enterprise(uscc=enterprise_uscc, name=name))
-            _org(session, oid, "enterprise", name, name, enterprise_uscc[2:8], enterprise_uscc)
+            accounts.ensure_organisation(session, oid, "enterprise", name, name, enterprise_uscc[2:8], enterprise_uscc,
+                                         enterprise_name=name)
             plan.append(("enterprise", "enterprise", oid, name))
         for username, role, org_id, display in plan:
             password = demo_password(username)
-            if session.scalar(select(User).where(User.username == username)) is None:
-                create_user(session, username, password, role, org_id, display)
+            if not accounts.user_exists(session, username):
+                accounts.create_user(session, username, password, role, org_id, display)
             out.append((username, password, role, org_id))
     return out
 
@@ -118,37 +105,26 @@ def demo_password(username: str) -> str:
 def disable_published_demo_accounts(engine: Engine) -> list[str]:
     """Disable every active demo account whose password is still the published one (its sessions and tokens end);
     the usernames disabled. Outside the demo no account may be reachable with a published password."""
-    from innocredit.services import platform as accounts
-
-    disabled = []
     with unit_of_work(engine) as session:
-        for user in session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES), User.active.is_(True))):
-            if accounts.verify_password(user.password_hash, demo_password(user.username)):
-                user.active = False
-                accounts.revoke_user_tokens(session, user.id)
-                disabled.append(user.username)
-    return disabled
+        return accounts.disable_users_with_password(session, DEMO_USERNAMES, demo_password)
 
 
 def train_demo_risk_model(engine: Engine, features: Any, bank_id: str, root: str | None = None,
                           target: str = "default_12m") -> dict[str, Any] | None:
     """A bank modeller's first model for the demo: the risk area's scorecard on the technology feature set,
     trained on the labelled demo rows (stratified 70/30), its holdout validation recorded (in time, so it stays
-    a candidate until validated out of time), registered to ``bank_id``. ``None`` when risk is not installed or
-    the data has no labels."""
-    try:
-        import numpy as np
-        import polars as pl
-        from sklearn.model_selection import train_test_split
+    a candidate until validated out of time), registered to ``bank_id``. ``None`` when the data has no labels."""
+    import numpy as np
+    import polars as pl
+    from sklearn.model_selection import train_test_split
 
-        from innocredit.risk.artefact import save_model
-        from innocredit.risk.compare import make_model
-        from innocredit.risk.features import feature_sets, model_features
-        from innocredit.risk.registry import _jsonable, build_card, model_id_for
-        from innocredit.risk.validation import reference_profile, validate
-        from innocredit.storage.risk import RiskModelRepository
-    except ImportError:
-        return None
+    from innocredit.risk.artefact import save_model
+    from innocredit.risk.compare import make_model
+    from innocredit.risk.features import feature_sets, model_features
+    from innocredit.risk.registry import _jsonable, build_card, model_id_for
+    from innocredit.risk.validation import reference_profile, validate
+    from innocredit.services import risk as risk_services
+
     if target not in features.columns:
         return None
     labelled = features.filter(pl.col(target).is_not_null())
@@ -168,11 +144,10 @@ def train_demo_risk_model(engine: Engine, features: Any, bank_id: str, root: str
     path = save_model(model, card, root)
     report = _jsonable(holdout)
     with unit_of_work(engine) as session:
-        repo = RiskModelRepository(session)
-        row = repo.register(model.model_id_, model.model_version_, "scorecard", target, str(path / "model.joblib"),
-                            card, bank_id)
-        repo.record_validation(model.model_id_, model.model_version_, False,
-                               {k: report[k] for k in ("performance", "calibration", "stability", "curves", "segments")
-                                if k in report},
-                               "demo holdout (30%, in time)")
+        row = risk_services.register_model(session, model.model_id_, model.model_version_, "scorecard", target,
+                                           str(path / "model.joblib"), card, bank_id)
+        risk_services.record_validation(session, model.model_id_, model.model_version_, False,
+                                        {k: report[k] for k in ("performance", "calibration", "stability", "curves",
+                                                                "segments") if k in report},
+                                        "demo holdout (30%, in time)")
     return row

@@ -50,12 +50,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
     if settings.migrate_on_start:
         # once, here, before the workers start: workers migrating one database at the same time race (on SQLite,
         # whose DDL is not transactional under pysqlite, a lost race leaves tables without their alembic version)
-        from innocredit.storage.base import make_engine
-        from innocredit.storage.migrate import upgrade
+        from innocredit.services.database import make_engine, migrate
 
         engine = make_engine(settings.database_url)
         try:
-            upgrade(engine)
+            migrate(engine)
         finally:
             engine.dispose()
         settings = settings.model_copy(update={"migrate_on_start": False})

@@ -13,8 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from innocredit.services import platform as accounts
-from innocredit.storage.core import Organisation
-from innocredit.storage.platform import User
+from innocredit.services.platform import Organisation, User
 from innocredit.web.auth import Principal, forget_cached_principals, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
