@@ -5,7 +5,7 @@
 The arguments are those of the ``innocredit`` command line (``innocredit batch --help``).
 """
 
-from innocredit.cli import main
-
 if __name__ == "__main__":
+    from innocredit.cli import main
+
     main()

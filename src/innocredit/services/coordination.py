@@ -242,7 +242,7 @@ def add_application_items(session: Session, list_id: int, items: list[dict[str, 
 
 
 def _features_from_store(session: Session) -> pl.DataFrame | None:
-    df = feeds.features_as_of(session.get_bind())  # type: ignore[arg-type]
+    df = enterprise_register(session)
     return None if df.is_empty() else df
 
 
@@ -538,3 +538,95 @@ def bank_visible_usccs(session: Session, bank_id: str, now: dt.datetime | None =
     pushed = set(session.scalars(select(repo.CoordPush.uscc).where(repo.CoordPush.bank_id == bank_id)))
     consented = {c.uscc for c in repo.consents(session, bank_id=bank_id) if _to_domain(c).state(now) == "in_force"}
     return pushed | consented
+
+
+# ---------------------------------------------------------------- pages: filtered, sorted, paged reads
+
+PUSH_SORTS = {"due": "answer_due_on", "pushed": "pushed_at", "status": "status", "credit": "credit_amount"}
+ALERT_SORTS = {"raised": "raised_at", "severity": "severity", "rule": "rule_id"}
+LIST_SORTS = {"created": "created_at", "name": "name", "region": "region_code"}
+
+
+def _count(session: Session, stmt: Any) -> int:
+    from sqlalchemy import func
+
+    return int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
+
+
+def _ordered(stmt: Any, model: Any, sorts: dict[str, str], sort: str, default: str, descending: bool) -> Any:
+    col = getattr(model, sorts.get(sort, sorts[default]))
+    return stmt.order_by(col.is_(None), col.desc() if descending else col.asc(), model.id)
+
+
+def push_page(session: Session, bank_id: str | None, *, status: str | None = None, usccs: set[str] | None = None,
+              overdue: bool = False, today: dt.date | None = None, sort: str = "due", descending: bool = False,
+              limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of a bank's pushes (every bank's when ``bank_id`` is None, the office's view), filtered, sorted
+    and sliced in the query, with the number that match. ``overdue``: still unanswered past the answer date."""
+    P = repo.CoordPush
+    stmt = select(P)
+    if bank_id is not None:
+        stmt = stmt.where(P.bank_id == bank_id)
+    if status:
+        stmt = stmt.where(P.status == status)
+    if usccs is not None:
+        stmt = stmt.where(P.uscc.in_(sorted(usccs)))
+    if overdue:
+        stmt = stmt.where(P.status == "pushed", P.answer_due_on < (today or dt.date.today()))
+    total = _count(session, stmt)
+    rows = session.scalars(_ordered(stmt, P, PUSH_SORTS, sort, "due", descending).limit(limit).offset(offset))
+    return [_push_dict(p) for p in rows], total
+
+
+def alert_page(session: Session, bank_id: str, *, severity: str | None = None, usccs: set[str] | None = None,
+               sort: str = "raised", descending: bool = True, limit: int = 50,
+               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of the alerts on a bank's own loans, filtered, sorted and sliced in the query."""
+    import json
+
+    A = repo.CoordAlert
+    stmt = select(A).where(A.bank_id == bank_id)
+    if severity:
+        stmt = stmt.where(A.severity == severity)
+    if usccs is not None:
+        stmt = stmt.where(A.uscc.in_(sorted(usccs)))
+    total = _count(session, stmt)
+    rows = session.scalars(_ordered(stmt, A, ALERT_SORTS, sort, "raised", descending).limit(limit).offset(offset))
+    return [{"id": a.id, "rule_id": a.rule_id, "severity": a.severity, "uscc": a.uscc, "loan_id": a.loan_id,
+             "bank_id": a.bank_id, "evidence": json.loads(a.evidence), "name_zh": a.name_zh, "name_en": a.name_en,
+             "raised_at": as_utc(a.raised_at).isoformat(), "rules": a.rules_version} for a in rows], total
+
+
+def application_list_page(session: Session, *, region: str | None = None, sort: str = "created",
+                          descending: bool = True, limit: int = 50,
+                          offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of the office's application lists (newest first by default) with their item counts."""
+    from sqlalchemy import func
+
+    L = repo.CoordApplicationList
+    stmt = select(L)
+    if region:
+        stmt = stmt.where(L.region_code.startswith(region))
+    total = _count(session, stmt)
+    rows = list(session.scalars(_ordered(stmt, L, LIST_SORTS, sort, "created", descending).limit(limit)
+                                .offset(offset)))
+    counts = dict(session.execute(select(repo.CoordApplicationItem.list_id, func.count())
+                                  .where(repo.CoordApplicationItem.list_id.in_([r.id for r in rows]))
+                                  .group_by(repo.CoordApplicationItem.list_id)).tuples().all()) if rows else {}
+    return [{"id": r.id, "name": r.name, "region_code": r.region_code, "created_by": r.created_by,
+             "created_at": as_utc(r.created_at).isoformat(), "screened_at": as_utc(r.screened_at).isoformat()
+             if r.screened_at else None, "items": int(counts.get(r.id, 0))} for r in rows], total
+
+
+def requested_terms(session: Session, bank_id: str | None, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What each firm asked for on its latest application-list item (amount, term, purpose): the worklist shows
+    it beside the push."""
+    item = repo.CoordApplicationItem
+    wanted = sorted(set(usccs))
+    if not wanted:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for it in session.scalars(select(item).where(item.uscc.in_(wanted)).order_by(item.recorded_at, item.id)):
+        out[it.uscc] = {"amount": it.requested_amount, "term_months": it.requested_term_months,
+                        "purpose": it.loan_purpose, "innovation_points": it.innovation_points}
+    return out
