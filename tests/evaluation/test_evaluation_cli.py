@@ -113,30 +113,44 @@ def test_explain_cli_en_and_zh():
     assert res.exit_code == 2
 
 
-def test_typed_parquet_reader_matches_the_text_reader(tmp_path, cases):
-    from innocredit.cli._evaluation_input import read_features
+def test_one_reader_typed_parquet_user_typed_parquet_and_csv_agree(tmp_path, cases):
     from innocredit.ingest.tables import read_feature_table
 
     p = tmp_path / "typed.parquet"
     cases.write_parquet(p)
-    fast = read_features(p)
-    slow = read_feature_table(p)
-    assert fast.problems == [] and fast.data.select(slow.data.columns).equals(slow.data.select(slow.data.columns))
+    csv = tmp_path / "cases.csv"
+    cases.write_csv(csv)
+    typed, text = read_feature_table(p), read_feature_table(csv)
+    assert typed.problems == [] and text.problems == []
+    assert typed.data.equals(text.data)
+    # a user's Parquet: dates as text, region codes as integers, counts as floats
+    u = tmp_path / "user.parquet"
+    cases.with_columns(pl.col("as_of").cast(pl.String), pl.col("region_code").cast(pl.Int64),
+                       pl.col("employees").cast(pl.Float64)).write_parquet(u)
+    user = read_feature_table(u)
+    assert user.problems == [] and user.data.equals(typed.data)
     # a duplicated (uscc, as_of) and a bad industry code are refused with their rows
     bad = pl.concat([cases, cases.head(1)]).with_columns(
         pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("I99")).otherwise(pl.col("industry_code"))
         .alias("industry_code"))
     q = tmp_path / "bad.parquet"
     bad.write_parquet(q)
-    t = read_features(q)
+    t = read_feature_table(q)
     assert [(x.line, x.column) for x in t.problems] == [(2, "industry_code"), (9, "uscc")]
     assert "division 99 is not in section I" in t.problems[0].reason
     assert "duplicated key" in t.problems[1].reason
-    # text columns where numbers are expected: falls back to the text reader (same problems, same rows)
-    r = tmp_path / "text.parquet"
-    cases.with_columns(pl.col("employees").cast(pl.String)).write_parquet(r)
-    assert read_features(r).data.height == 8
-
+    assert t.data.height == 7
+    # a float where a whole number is expected, a bad region integer: named with row and column, typed
+    r = tmp_path / "odd.parquet"
+    cases.with_columns(pl.col("employees").cast(pl.Float64), pl.col("region_code").cast(pl.Int64)).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(12.5).otherwise(pl.col("employees")).alias("employees"),
+        pl.when(pl.int_range(pl.len()) == 4).then(3301).otherwise(pl.col("region_code")).alias("region_code"),
+    ).write_parquet(r)
+    t = read_feature_table(r)
+    assert [(x.line, x.column, x.value, x.reason) for x in t.problems] == [
+        (3, "employees", "12.5", "not a whole number"),
+        (5, "region_code", "3301", "region code '3301' is not 6 digits")]
+    assert t.data.height == 6
 
 def test_evaluate_store_and_jsonl_input(tmp_path, cases):
     from innocredit.storage.base import make_engine, unit_of_work

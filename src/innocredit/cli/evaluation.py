@@ -29,12 +29,12 @@ def _system(ref: str):  # type: ignore[no-untyped-def]
         fail(str(exc))
 
 
-def _features(path: Path):  # type: ignore[no-untyped-def]
-    from innocredit.cli._evaluation_input import read_features
+def _features(path: Path, sheet: str | None = None):  # type: ignore[no-untyped-def]
     from innocredit.ingest.problems import TableError
+    from innocredit.ingest.tables import read_feature_table
 
     try:
-        table = read_features(path)
+        table = read_feature_table(path, sheet=sheet)
     except TableError as exc:
         fail(str(exc))
     if table.problems:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from innocredit.ingest.tables import FieldSpec
+from innocredit.ingest.tables import FieldSpec, uscc_valid_mask
 from innocredit.profile.features import LOAN_PURPOSES, SPECIALIZED_LEVELS, TAX_CREDIT_RATINGS
 from innocredit.profile.industry import industry_code_error, industry_code_valid_expr
 from innocredit.profile.uscc import uscc_error, uscc_valid_expr
@@ -27,7 +27,7 @@ _S, _D, _B, _I, _F = pl.String, pl.Date, pl.Boolean, pl.Int64, pl.Float64
 
 
 def _uscc() -> FieldSpec:
-    return FieldSpec("uscc", _S, required=True, valid=uscc_valid_expr, explain=uscc_error)
+    return FieldSpec("uscc", _S, required=True, valid=uscc_valid_expr, explain=uscc_error, valid_series=uscc_valid_mask)
 
 
 def _as_of() -> FieldSpec:

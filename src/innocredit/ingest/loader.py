@@ -25,7 +25,7 @@ import polars as pl
 
 from innocredit.ingest.feeds import FEEDS, Feed
 from innocredit.ingest.problems import RowProblem
-from innocredit.ingest.tables import read_text_table, validate_table
+from innocredit.ingest.tables import read_table, validate_table
 
 CHUNK_ROWS = 20_000
 CRASH_ENV = "INNOCREDIT_TEST_CRASH_AFTER_ROWS"
@@ -80,15 +80,18 @@ def _crash_after() -> int | None:
     return int(value) if value else None
 
 
-def validate_feed_file(feed: Feed, path: Path) -> tuple[pl.DataFrame, list[RowProblem], int, list[str]]:
-    """Read and check a feed file. Returns (good rows with ``source_line``, problems, rows read, ignored columns)."""
-    raw, first_line, _ = read_text_table(path)
+def validate_feed_file(feed: Feed, path: Path, sheet: str | None = None
+                       ) -> tuple[pl.DataFrame, list[RowProblem], int, list[str]]:
+    """Read and check a feed file (CSV, JSON Lines, Parquet or Excel, each column in its own type). Returns (good
+    rows with ``source_line``, problems, rows read, ignored columns)."""
+    table_in = read_table(path, sheet)
+    raw, first_line = table_in.frame, table_in.first_line
     names = set(feed.field_names())
     ignored = [c for c in raw.columns if c not in names]
     raw = raw.select([c for c in raw.columns if c in names]).with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).cast(pl.String).alias(_LINE_TMP)
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(_LINE_TMP)
     )
-    table = validate_table(raw, feed.fields, str(path), first_line, key=feed.row_key, keep_extra=True)
+    table = validate_table(raw, feed.fields, table_in.label, first_line, key=feed.row_key, keep_extra=True)
     data = table.data
     exprs = [pl.col(f.name) if f.name in data.columns else pl.lit(None, dtype=f.dtype).alias(f.name)
              for f in feed.fields]
