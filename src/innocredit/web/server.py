@@ -42,8 +42,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
     sessions and CSRF tokens signed by one worker must verify in another). With several workers the migrations
     (``migrate_on_start``) run once in this process before the workers start."""
     settings = settings or Settings.from_env()
+    # timeout_worker_healthcheck: the supervisor kills a worker that does not answer its ping within this many
+    # seconds; importing the app (polars, scikit-learn, LightGBM) on a loaded machine takes longer than uvicorn's
+    # default 5 s, and the killed workers were restarted over and over before the server answered
     common = dict(host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
-                  timeout_graceful_shutdown=10, lifespan="on", http=NoDelayH11Protocol)
+                  timeout_graceful_shutdown=10, lifespan="on", http=NoDelayH11Protocol, timeout_worker_healthcheck=30)
     if workers <= 1:
         uvicorn.Server(uvicorn.Config(create_app(settings), **common)).run()  # type: ignore[arg-type]
         return
