@@ -131,10 +131,11 @@ def test_compensation_pool_alone_and_stacked():
 
 def test_guarantee_fees_per_party():
     fees = _by_party(guarantee_fees(SCHEMES["anhui_4321"], D(1_000_000), 12))
-    # guarantor 1,000,000 x 40% x 1% = 4,000; re-guarantor 1,000,000 x 30% x 0.3% = 900
-    assert fees == {"guarantor": D("4000.00"), "provincial_reguarantor": D("900.00")}
+    # guarantee fee: 1% of the guaranteed 1,000,000 = 10,000 (borrower pays);
+    # re-guarantee: 1,000,000 x 30% x 0.3% (single guarantee <= 5M) = 900 (guarantor pays)
+    assert fees == {"guarantor": D("10000.00"), "provincial_reguarantor": D("900.00")}
     half = _by_party(guarantee_fees(SCHEMES["anhui_4321"], D(1_000_000), 6))
-    assert half == {"guarantor": D("2000.00"), "provincial_reguarantor": D("450.00")}
+    assert half == {"guarantor": D("5000.00"), "provincial_reguarantor": D("450.00")}
 
 
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["anhui_4321", "national_fund",

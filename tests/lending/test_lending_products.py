@@ -1,7 +1,8 @@
 """Each shipped product on hand-made enterprises: eligible, and not (with the failing rule named).
 
 Expected numbers use the shipped policy (policy.yaml): LPR 3.0%, capital 0.8%, operating 0.5%,
-relending support 0.3% and cap LPR + 0.5% = 3.5%, funding floor 2.2%, PD G2 = 0.4%, G9 = 13%.
+funding floor 2.2%, PD G2 = 0.4%, G9 = 13%. Relending (firm on an official list, here tech_sme_registered):
+60% refinanced at 1.75% saves 0.6 x (2.2% - 1.75%) = 0.27% a year, passed on in full; floor 2.2% - 0.27% = 1.93%.
 """
 
 import datetime as dt
@@ -31,7 +32,7 @@ GOOD = {
     "as_of": dt.date(2025, 6, 30), "registered_on": dt.date(2022, 3, 1), "rd_expense": 3_000_000.0,
     "innovation_points": 82.0, "policy_credit_eligible": True, "ip_class1": 4, "ip_pledge_capacity": 2_500_000.0,
     "pool_capacity": 1_200_000.0, "guarantee_scheme": "anhui_4321", "tech_sme_qualified": True,
-    "high_tech_certified": False, "order_backlog": 4_000_000.0,
+    "high_tech_certified": False, "order_backlog": 4_000_000.0, "tech_sme_registered": True,
 }
 
 
@@ -55,19 +56,20 @@ def test_catalogue_ships_the_eight_products():
 
 # expected for GOOD: limit, term, rate
 EXPECTED = {
-    # revenue 20M x 0.3 = 6M x 1.2 (score 88 >= 85) x 1.1 (G2) = 7.92M; rate .03+.004*.6+.013 = 4.54% -.3% -> cap 3.5%
-    "new_quality_credit": (7_920_000.0, 12, 0.035),
+    # revenue 20M x 0.3 = 6M x 1.2 (score 88 >= 85) x 1.1 (G2) = 7.92M; rate .03+.004*.6+.013 = 4.54% - .27% = 4.27%
+    "new_quality_credit": (7_920_000.0, 12, 0.0427),
     # max(1 talent x 2M, 5 masters x 300k) = 2M x 1.1 (G2) = 2.2M
-    "talent_loan": (2_200_000.0, 24, 0.035),
+    "talent_loan": (2_200_000.0, 24, 0.0427),
     # R&D 3M x 1.5 = 4.5M x 1.0 (82 points < 85)
-    "innovation_loan": (4_500_000.0, 24, 0.035),
-    # pledge capacity 2.5M
-    "ip_pledge_loan": (2_500_000.0, 12, 0.035),
-    "patent_pool_loan": (1_200_000.0, 12, 0.035),
-    # revenue 20M x 0.5 = 10M, product max 10M
-    "guaranteed_tech_loan": (10_000_000.0, 12, 0.035),
+    "innovation_loan": (4_500_000.0, 24, 0.0427),
+    # pledge capacity 2.5M; LGD .45: .03+.0018+.013 = 4.48% - .27% = 4.21%
+    "ip_pledge_loan": (2_500_000.0, 12, 0.0421),
+    # LGD .4: .03+.0016+.013 = 4.46% - .27% = 4.19%
+    "patent_pool_loan": (1_200_000.0, 12, 0.0419),
+    # revenue 20M x 0.5 = 10M, product max 10M; LGD .15: .03+.0006+.013 = 4.36% - .27% = 4.09%
+    "guaranteed_tech_loan": (10_000_000.0, 12, 0.0409),
     # 1M x 3 (82 points: 80+ tier)
-    "innovation_points_credit": (3_000_000.0, 12, 0.035),
+    "innovation_points_credit": (3_000_000.0, 12, 0.0427),
     # backlog 4M x 0.7 = 2.8M; not relending-eligible: .03 + .004*.55 + .008 + .005 = 4.52%
     "order_financing": (2_800_000.0, 6, 0.0452),
 }
@@ -85,10 +87,10 @@ def test_good_enterprise_is_eligible_with_limit_term_rate(product_id):
 
 def test_ranking_eligible_first_then_rate_then_limit():
     ranked = match_one(_one(), GOOD["uscc"], PRODUCTS, POLICY)
-    # all at 3.5% except order financing; ties broken by the larger limit
+    # 4.09%, 4.19%, 4.21%, then four at 4.27% (ties broken by the larger limit), order financing 4.52%
     assert [r["product_id"] for r in ranked] == [
-        "guaranteed_tech_loan", "new_quality_credit", "innovation_loan", "innovation_points_credit",
-        "ip_pledge_loan", "talent_loan", "patent_pool_loan", "order_financing"]
+        "guaranteed_tech_loan", "patent_pool_loan", "ip_pledge_loan", "new_quality_credit", "innovation_loan",
+        "innovation_points_credit", "talent_loan", "order_financing"]
     assert [r["rank"] for r in ranked] == list(range(1, 9))
     assert ranked[0]["product_name_zh"] == "科技担保贷"
 
@@ -157,28 +159,48 @@ def test_policy_cap_and_lpr_override():
     assert pol.lpr_1y == 0.031
     out = match(_one(), PRODUCTS, pol).filter(pl.col("product_id") == "guaranteed_tech_loan").row(0, named=True)
     assert out["limit"] == 5_000_000.0  # policy cap below the 10M product max
-    # 3.1% LPR -> relending cap 3.6%
-    assert out["rate"] == pytest.approx(0.036)
+    # 3.1% LPR: .031 + .0006 + .013 = 4.46% - .27% = 4.19% (no cap: the grades keep their spreads)
+    assert out["rate"] == pytest.approx(0.0419)
 
 
 def test_no_relending_support_prices_by_grade_with_floor():
-    # not on the policy list, not a qualified tech SME: no support, no cap
-    df = _one(policy_credit_eligible=False, tech_sme_qualified=False, high_tech_certified=True)
+    # on no official list: our own score (policy list, tech-SME evaluation) does not qualify for relending
+    df = _one(policy_credit_eligible=True, tech_sme_qualified=True, tech_sme_registered=False,
+              high_tech_certified=False, specialized_level="innovative")
     r = _result(df, "new_quality_credit")
     assert r["rate"] == pytest.approx(0.0454)  # 3% + 0.4% x 0.6 + 0.8% + 0.5%
     nq = next(p for p in PRODUCTS if p.id == "new_quality_credit")
     assert str(price(nq, "G2", POLICY, relending=False)) == "0.0454"
-    assert str(price(nq, "G2", POLICY, relending=True)) == "0.0350"
+    assert str(price(nq, "G2", POLICY, relending=True)) == "0.0427"
     low = policy_from_dict({**_policy_dict(), "pricing": {**_policy_dict()["pricing"], "lpr_1y": 0.0}})
-    # 0 + .0024 + .013 = 1.54% - .3% = 1.24% -> min(cap 0.5%) -> floor 2.2%
-    assert str(price(nq, "G2", low, relending=True)) == "0.0220"
+    # 0 + .0024 + .013 = 1.54% - .27% = 1.27% -> floor: blended funding 2.2% - .27% = 1.93%
+    assert str(price(nq, "G2", low, relending=True)) == "0.0193"
+    assert str(price(nq, "G2", low, relending=False)) == "0.0220"
+
+
+@pytest.mark.parametrize("listed", [{"high_tech_certified": True}, {"specialized_level": "specialized"},
+                                    {"specialized_level": "little_giant"}, {"relending_listed": True},
+                                    {"tech_sme_registered": True}])
+def test_each_official_list_qualifies_for_relending(listed):
+    base = {"tech_sme_registered": False, "high_tech_certified": False, "specialized_level": "none",
+            "relending_listed": False}
+    r = _result(_one(**{**base, **listed}), "new_quality_credit")
+    assert r["rate"] == pytest.approx(0.0427)
+
+
+def test_relending_keeps_the_grades_apart():
+    # the old flat cap (LPR + 0.5%) priced G1..G8 alike at 3.50%; now each grade keeps its spread
+    rates = [float(price(next(p for p in PRODUCTS if p.id == "guaranteed_tech_loan"), g, POLICY, relending=True))
+             for g in ("G1", "G2", "G5", "G8")]
+    # LGD .15: .043 + PD x .15 - .0027 -> G1 .0403 + .0003 = 4.06%, G2 4.09%, G5 .0403+.00375 = 4.405 -> 4.41%,
+    # G8 .0403 + .015 = 5.53%
+    assert rates == [0.0406, 0.0409, 0.0441, 0.0553]
 
 
 def _policy_dict():
-    import yaml
-
+    from innocredit.core.policy import read_policy_file
     from innocredit.lending.schema import POLICY_FILE
-    return yaml.safe_load(POLICY_FILE.read_text())
+    return read_policy_file(POLICY_FILE)[0]
 
 
 def test_consent_gate():
@@ -259,7 +281,7 @@ def test_scheme_validation_errors():
         scheme_from_dict({**good, "parties": [{**good["parties"][0], "share": 0.85}, good["parties"][1]]})
     with pytest.raises(PolicyError, match="bank share 0.1 breaks min 0.2"):
         scheme_from_dict({**good, "constraints": [{"party": "bank", "min": 0.2}]})
-    assert set(load_schemes()) == {"anhui_4321", "national_fund", "tech_special_2024", "tech_risk_pool"}
+    assert set(load_schemes()) == {"anhui_4321", "national_fund", "tech_special_2024", "tech_risk_pool", "zhejiang_tech"}
 
 
 def test_explicit_overrides_replace_the_file_values_and_are_checked():

@@ -1,10 +1,12 @@
-"""Loan pricing: LPR + risk spread by grade - policy support, never below the funding floor.
+"""Loan pricing: LPR + risk spread by grade, less the relending funding saving passed on, never below funding.
 
 spread(grade) = expected loss (PD of the grade x the product's LGD) + capital cost + operating cost
-(+ the product's extra spread). A relending-eligible loan (the product qualifies for the PBoC
-tech-innovation relending and the firm is on the policy credit list or a qualified tech SME) gets
-the policy support subtracted and is priced at most at the policy cap (LPR + cap). The result is
-never below the funding floor, and is rounded to 0.01 percentage point (one basis point).
+(+ the product's extra spread). A relending-eligible loan (the product does not exclude relending and the
+firm is on an official list, ``innocredit.lending.relending``) costs the bank less to fund: 60% of it is
+refinanced at 1.75%, a saving of 0.6 x (funding floor - 1.75%) a year on the whole loan. The bank's pricing
+policy passes ``pass_through`` of that saving on (``policy.yaml`` ``relending``), so the grades keep their
+spreads; an eligible loan's floor is its blended funding cost (funding floor - saving). The result is rounded
+half-up to 0.01 percentage point (one basis point).
 """
 
 from __future__ import annotations
@@ -13,17 +15,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from innocredit.lending.relending import listed_expr
 from innocredit.lending.schema import Policy, Product
 
 RATE_STEP = Decimal("0.0001")
 
 
 def relending_expr(present: set[str] | frozenset[str]) -> pl.Expr:
-    """Row qualifies for relending support: on the policy credit list or a qualified tech SME (null = no)."""
-    flags = [pl.col(c).fill_null(False) for c in ("policy_credit_eligible", "tech_sme_qualified") if c in present]
-    if not flags:
-        return pl.lit(False)
-    return pl.any_horizontal(flags)
+    """Row's firm is on an official list that qualifies for relending (``relending.listed_expr``)."""
+    return listed_expr(present)
 
 
 def rate_expr(product: Product, policy: Policy, present: set[str] | frozenset[str]) -> pl.Expr:
@@ -33,11 +33,14 @@ def rate_expr(product: Product, policy: Policy, present: set[str] | frozenset[st
     pd_ = pl.col("pd_grade").cast(pl.String).replace_strict(policy.grade_pd, default=None, return_dtype=pl.Float64)
     base = policy.lpr_1y + policy.capital_cost + policy.operating_cost + product.extra_spread
     rate = pd_ * product.lgd + base
+    floor = pl.lit(policy.funding_floor)
     if product.relending_eligible:
-        cap = policy.lpr_1y + policy.relending_cap_over_lpr
-        supported = pl.min_horizontal(rate - policy.relending_support, pl.lit(cap))
-        rate = pl.when(relending_expr(present)).then(supported).otherwise(rate)
-    rate = pl.max_horizontal(rate, pl.lit(policy.funding_floor))
+        cut = float(policy.relending.price_reduction(policy.funding_floor))
+        blended = policy.funding_floor - float(policy.relending.saving_rate(policy.funding_floor))
+        listed = relending_expr(present)
+        rate = pl.when(listed).then(rate - cut).otherwise(rate)
+        floor = pl.when(listed).then(pl.lit(blended)).otherwise(floor)
+    rate = pl.max_horizontal(rate, floor)
     rate = pl.when(pd_.is_null()).then(pl.lit(None, dtype=pl.Float64)).otherwise(rate)
     return rate.round(4, mode="half_away_from_zero")  # half-up like price() (rates are positive)
 
@@ -49,7 +52,9 @@ def price(product: Product, grade: str, policy: Policy, *, relending: bool = Fal
     d = lambda x: Decimal(str(x))  # noqa: E731
     rate = (d(policy.lpr_1y) + d(policy.grade_pd[grade]) * d(product.lgd) + d(policy.capital_cost)
             + d(policy.operating_cost) + d(product.extra_spread))
+    floor = d(policy.funding_floor)
     if product.relending_eligible and relending:
-        rate = min(rate - d(policy.relending_support), d(policy.lpr_1y) + d(policy.relending_cap_over_lpr))
-    rate = max(rate, d(policy.funding_floor))
+        rate -= policy.relending.price_reduction(policy.funding_floor)
+        floor -= policy.relending.saving_rate(policy.funding_floor)
+    rate = max(rate, floor)
     return rate.quantize(RATE_STEP, rounding=ROUND_HALF_UP)

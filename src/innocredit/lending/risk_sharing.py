@@ -5,7 +5,8 @@ Guarantee schemes (``schemes/*.yaml``, kind ``guarantee``) split the principal l
 A risk-compensation pool (kind ``compensation_pool``) pays the lender a rate of the principal loss
 (e.g. 30%, 35% for a first loan or an unsecured tech loan), capped at a share (e.g. 80%) of the
 lender's exposure, i.e. of the loss the lender still bears; a pool can stand alone or stack on top
-of a guarantee scheme. Amounts are ``Decimal`` yuan; the parts add up exactly to the loss (largest
+of a guarantee scheme. Fees (``guarantee_fees``): the borrower pays the guarantor a rate on the guaranteed
+amount; the guarantor pays each re-guarantor / the national fund a rate on that party's share. Amounts are ``Decimal`` yuan; the parts add up exactly to the loss (largest
 remainder method: each part is rounded down to the fen, the leftover fen go to the parts with the
 largest remainders, ties in scheme order).
 """
@@ -18,7 +19,7 @@ from decimal import Decimal
 from innocredit.core.money import FEN, money, money_down, split
 from innocredit.lending.schema import Scheme
 
-__all__ = ["FEN", "Allocation", "allocate_loss", "guarantee_fees", "money", "split_exact"]
+__all__ = ["FEN", "Allocation", "Fee", "allocate_loss", "guarantee_fees", "money", "scope_breaches", "split_exact"]
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,69 @@ def allocate_loss(scheme: Scheme | None, loss: Decimal | int | str, *, pool: Sch
     return parts
 
 
-def guarantee_fees(scheme: Scheme, principal: Decimal | int | str, term_months: int) -> list[Allocation]:
-    """Guarantee fee per party: principal x the party's share x its annual fee rate x term / 12, to the fen.
+@dataclass(frozen=True)
+class Fee:
+    """One fee of a guaranteed loan: who receives it (``party_id``, ``role``, names), who pays it (``payer``:
+    ``borrower`` or a party id), on what base at what annual rate, and the amount for the term."""
 
-    Parties without a fee rate (the lender, the local government) get no fee row.
+    party_id: str
+    role: str
+    name_zh: str
+    name_en: str
+    amount: Decimal
+    payer: str
+    kind: str  # "guarantee" or "re_guarantee"
+    base: Decimal
+    rate: Decimal
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+
+
+def guarantee_fees(scheme: Scheme, principal: Decimal | int | str, term_months: int,
+                   guaranteed_amount: Decimal | int | str | None = None) -> list[Fee]:
+    """The fees of a guaranteed loan for its term (annual rates x term / 12, half-up to the fen).
+
+    * guarantee fee: the scheme's rate on the guaranteed amount (default: the principal), paid by the
+      borrower to the guarantor (policy guarantees charge at most 1% a year);
+    * re-guarantee fee: each re-guarantor's or fund's rate on its own share of the principal, paid by the
+      guarantor; the lower rate applies when the single guarantee is at or below the party's ``small_max``
+      (财金〔2024〕60号: 0.5%, 0.3% for 500万 or less).
     """
     principal = money(principal)
-    out = []
+    if principal <= 0:
+        raise ValueError("principal: must be positive")
+    if term_months <= 0:
+        raise ValueError("term_months: must be positive")
+    guaranteed = principal if guaranteed_amount is None else money(guaranteed_amount)
+    if not Decimal(0) < guaranteed <= principal:
+        raise ValueError("guaranteed_amount: must be positive and at most the principal")
+    years = Decimal(term_months) / Decimal(12)
+    out: list[Fee] = []
+    guarantor = next((p for p in scheme.parties if p.role == "guarantor"), None)
+    if guarantor is not None and scheme.guarantee_fee_rate > 0:
+        out.append(Fee(guarantor.id, guarantor.role, guarantor.name_zh, guarantor.name_en,
+                       money(guaranteed * scheme.guarantee_fee_rate * years), "borrower", "guarantee", guaranteed,
+                       scheme.guarantee_fee_rate))
     for p in scheme.parties:
-        if p.fee_rate > 0:
-            fee = money(principal * p.share * p.fee_rate * Decimal(term_months) / Decimal(12))
-            out.append(Allocation(p.id, p.role, p.name_zh, p.name_en, fee))
+        if p.re_fee_rate <= 0:
+            continue
+        small = p.re_fee_small_max is not None and p.re_fee_rate_small is not None and guaranteed <= p.re_fee_small_max
+        rate = p.re_fee_rate_small if small and p.re_fee_rate_small is not None else p.re_fee_rate
+        base = money(principal * p.share)
+        out.append(Fee(p.id, p.role, p.name_zh, p.name_en, money(base * rate * years),
+                       guarantor.id if guarantor is not None else "lender", "re_guarantee", base, rate))
+    return out
+
+
+def scope_breaches(scheme: Scheme, principal: Decimal | int | str,
+                   balance_before: Decimal | int | str = 0) -> list[str]:
+    """The scheme caps this loan would break (empty = within scope): the firm's in-force guaranteed balance
+    after the loan against ``max_single_balance``, the loan against ``max_single_loan``."""
+    p, before = money(principal), money(balance_before)
+    out = []
+    if scheme.max_single_loan is not None and p > scheme.max_single_loan:
+        out.append(f"{scheme.id}: single loan {p} above the scheme's cap {scheme.max_single_loan}")
+    if scheme.max_single_balance is not None and before + p > scheme.max_single_balance:
+        out.append(f"{scheme.id}: in-force balance {before + p} above the scheme's cap {scheme.max_single_balance}")
     return out

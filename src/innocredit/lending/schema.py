@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from innocredit.core.money import as_decimal
-from innocredit.core.policy import PolicyError, display_name, read_policy_file, validate_policy
+from innocredit.core.policy import DATE, PolicyError, display_name, read_policy_file, validate_policy
+from innocredit.lending.relending import LIST_COLUMNS, LIST_KINDS, Facility, Quota
 from innocredit.profile.features import BY_NAME
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +34,7 @@ ENRICHMENT_COLUMNS: dict[str, str] = {
     "tech_sme_score": "float", "tech_sme_qualified": "bool", "high_tech_prescreen_passed": "bool",
     "innovation_points": "float", "policy_credit_eligible": "bool", "bank_new_quality_score": "float",
     "pd": "float", "pd_grade": "str", "ip_value_base": "float", "ip_pledge_capacity": "float",
-    "pool_capacity": "float", "guarantee_scheme": "str", "first_loan": "bool",
+    "pool_capacity": "float", "guarantee_scheme": "str", "first_loan": "bool", "relending_listed": "bool",
 }
 # Derived columns the matcher computes from the feature table (see eligibility.DERIVED).
 DERIVED_COLUMNS: dict[str, str] = {"firm_age_years": "float", "rd_intensity": "float", "debt_ratio": "float"}
@@ -97,10 +98,21 @@ PRODUCT_SCHEMA: dict[str, Any] = {
                                    "extra_spread": _NUM}},
     },
 }
+_ASSUMPTIONS = {"type": "array", "items": {
+    "type": "object", "required": ["field", "reasoning"], "additionalProperties": False,
+    "properties": {"field": {"type": "string", "minLength": 1}, "reasoning": {"type": "string", "minLength": 1}}}}
+_MONEY_CAP = {"type": "number", "exclusiveMinimum": 0}
+# The guarantee fee: a rate on the guaranteed amount, paid by the borrower to the guarantor.
+_GUARANTEE_FEE = {"type": "object", "required": ["rate", "max_rate"], "additionalProperties": False,
+                  "properties": {"rate": _FRACTION, "max_rate": _FRACTION}}
+# The re-guarantee fee: a rate on the party's share of the loan, paid by the guarantor; a lower rate for a single
+# guarantee at or below small_max yuan.
+_RE_FEE = {"type": "object", "required": ["rate"], "additionalProperties": False,
+           "properties": {"rate": _FRACTION, "rate_small": _FRACTION, "small_max": _MONEY_CAP}}
 _PARTY = {"type": "object", "required": ["id", "role", "name", "share"], "additionalProperties": False,
           "properties": {"id": _ID, "role": {"enum": ["lender", "guarantor", "re_guarantor", "national_fund",
                                                        "government", "pool"]},
-                         "name": _TEXT, "share": _FRACTION, "fee_rate": _FRACTION}}
+                         "name": _TEXT, "share": _FRACTION, "re_guarantee_fee": _RE_FEE}}
 SCHEME_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "innocredit risk-sharing scheme",
@@ -108,6 +120,10 @@ SCHEME_SCHEMA: dict[str, Any] = {
     "properties": {
         "id": _ID, "version": {"type": ["integer", "string"]}, "name": _TEXT, "source": {"type": "string"},
         "kind": {"enum": ["guarantee", "compensation_pool"]},
+        "scope": _TEXT, "assumptions": _ASSUMPTIONS,
+        "caps": {"type": "object", "additionalProperties": False,
+                 "properties": {"max_single_balance": _MONEY_CAP, "max_single_loan": _MONEY_CAP}},
+        "guarantee_fee": _GUARANTEE_FEE,
         "parties": {"type": "array", "minItems": 2, "items": _PARTY},
         "constraints": {"type": "array", "items": {
             "type": "object", "required": ["party"], "additionalProperties": False,
@@ -119,20 +135,34 @@ SCHEME_SCHEMA: dict[str, Any] = {
     "oneOf": [{"properties": {"kind": {"const": "guarantee"}}, "required": ["parties"]},
               {"properties": {"kind": {"const": "compensation_pool"}}, "required": ["compensation"]}],
 }
+_QUOTA = {"type": "object", "required": ["from", "amount", "source"], "additionalProperties": False,
+          "properties": {"from": DATE, "amount": _POS, "source": {"type": "string", "minLength": 1},
+                         "assumption": {"type": "boolean"}, "reasoning": {"type": "string", "minLength": 1}}}
+_RELENDING = {
+    "type": "object", "additionalProperties": False,
+    "required": ["source", "share_of_principal", "rate", "term_months", "max_extensions", "quotas", "lists",
+                 "pass_through"],
+    "properties": {"source": {"type": "string", "minLength": 1}, "share_of_principal": _FRACTION, "rate": _FRACTION,
+                   "term_months": {"type": "integer", "minimum": 1},
+                   "max_extensions": {"type": "integer", "minimum": 0},
+                   "quotas": {"type": "array", "minItems": 1, "items": _QUOTA},
+                   "lists": {"type": "object", "additionalProperties": False,
+                             "properties": {k: DATE for k in LIST_KINDS}},
+                   "pass_through": _FRACTION},
+}
 POLICY_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["pricing", "limits", "lifecycle"],
+    "type": "object", "required": ["pricing", "relending", "limits", "lifecycle"],
     "properties": {
         "version": {"type": ["integer", "string"]},
         "pricing": {"type": "object", "required": ["lpr_1y", "funding_floor", "capital_cost", "operating_cost",
-                                                   "relending", "grade_pd"],
+                                                   "grade_pd"],
                     "additionalProperties": False,
                     "properties": {"lpr_1y": _FRACTION, "funding_floor": _FRACTION, "capital_cost": _FRACTION,
                                    "operating_cost": _FRACTION,
-                                   "relending": {"type": "object", "required": ["support", "cap_over_lpr"],
-                                                 "properties": {"support": _FRACTION, "cap_over_lpr": _FRACTION}},
                                    "grade_pd": {"type": "object", "required": list(GRADES),
                                                 "additionalProperties": False,
                                                 "properties": {g: _FRACTION for g in GRADES}}}},
+        "relending": _RELENDING,
         "limits": {"type": "object", "required": ["max_single_loan"],
                    "properties": {"max_single_loan": _POS}},
         "lifecycle": {"type": "object", "required": ["sla_working_days", "second_approver_threshold"],
@@ -212,6 +242,8 @@ class Product:
         cols = {c.column for r in self.rules for c in r.conditions}
         cols |= {t.column for t in self.limit.terms if t.column}
         cols |= {m.column for m in self.limit.multipliers}
+        if self.relending_eligible:  # pricing reads the official lists (innocredit.lending.relending)
+            cols |= set(LIST_COLUMNS)
         return frozenset(cols | {"pd_grade"})
 
 
@@ -222,7 +254,9 @@ class Party:
     name_zh: str
     name_en: str
     share: Decimal
-    fee_rate: Decimal
+    re_fee_rate: Decimal = Decimal(0)  # re-guarantee fee on the party's share, paid by the guarantor
+    re_fee_rate_small: Decimal | None = None  # ... for a single guarantee at or below re_fee_small_max
+    re_fee_small_max: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +274,13 @@ class Scheme:
     pool_name_zh: str = "风险补偿资金池"
     pool_name_en: str = "risk-compensation pool"
     file: str = "<dict>"
+    scope_zh: str = ""
+    scope_en: str = ""
+    max_single_balance: Decimal | None = None  # a firm's in-force guaranteed balance under the scheme
+    max_single_loan: Decimal | None = None
+    guarantee_fee_rate: Decimal = Decimal(0)  # on the guaranteed amount, paid by the borrower
+    guarantee_fee_max_rate: Decimal = Decimal(0)
+    assumptions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,12 +289,11 @@ class Policy:
     funding_floor: float
     capital_cost: float
     operating_cost: float
-    relending_support: float
-    relending_cap_over_lpr: float
     grade_pd: dict[str, float]
     max_single_loan: float
     sla_working_days: int
     second_approver_threshold: Decimal
+    relending: Facility
     overrides: dict[str, str] = field(default_factory=dict)
 
 
@@ -398,8 +438,7 @@ def scheme_from_dict(data: Any, file: str = "<dict>") -> Scheme:
                       pool_id=c.get("pool_id", "compensation_pool"),
                       pool_name_zh=c.get("pool_name", {}).get("zh", "风险补偿资金池"),
                       pool_name_en=c.get("pool_name", {}).get("en", "risk-compensation pool"), file=file)
-    parties = tuple(Party(p["id"], p["role"], p["name"]["zh"], p["name"]["en"], Decimal(str(p["share"])),
-                          Decimal(str(p.get("fee_rate", 0)))) for p in data["parties"])
+    parties = tuple(_party(p) for p in data["parties"])
     ids = [p.id for p in parties]
     if len(set(ids)) != len(ids):
         raise PolicyError(file, "$.parties", "duplicate party ids")
@@ -417,7 +456,35 @@ def scheme_from_dict(data: Any, file: str = "<dict>") -> Scheme:
             if key in con and not ok(party.share, Decimal(str(con[key]))):
                 raise PolicyError(file, f"$.constraints[{i}]",
                                   f"{party.id} share {party.share} breaks {key} {con[key]} of the scheme")
-    return Scheme(data["id"], str(data["version"]), name["zh"], name["en"], "guarantee", parties=parties, file=file)
+    fee = data.get("guarantee_fee")
+    if fee is not None and Decimal(str(fee["rate"])) > Decimal(str(fee["max_rate"])):
+        raise PolicyError(file, "$.guarantee_fee.rate", f"rate {fee['rate']} is above the scheme's maximum {fee['max_rate']}")
+    if fee is not None and not any(p.role == "guarantor" for p in parties):
+        raise PolicyError(file, "$.guarantee_fee", "a guarantee fee needs a party with role 'guarantor' to receive it")
+    for i, p in enumerate(parties):
+        if p.re_fee_rate > 0 and p.role not in ("re_guarantor", "national_fund"):
+            raise PolicyError(file, f"$.parties[{i}].re_guarantee_fee",
+                              "only a re-guarantor or the national fund charges a re-guarantee fee")
+    caps = data.get("caps", {})
+    scope = data.get("scope", {})
+    return Scheme(data["id"], str(data["version"]), name["zh"], name["en"], "guarantee", parties=parties, file=file,
+                  scope_zh=scope.get("zh", ""), scope_en=scope.get("en", ""),
+                  max_single_balance=_dec_or_none(caps.get("max_single_balance")),
+                  max_single_loan=_dec_or_none(caps.get("max_single_loan")),
+                  guarantee_fee_rate=Decimal(str(fee["rate"])) if fee else Decimal(0),
+                  guarantee_fee_max_rate=Decimal(str(fee["max_rate"])) if fee else Decimal(0),
+                  assumptions=tuple((a["field"], a["reasoning"]) for a in data.get("assumptions", [])))
+
+
+def _dec_or_none(x: Any) -> Decimal | None:
+    return None if x is None else Decimal(str(x))
+
+
+def _party(p: dict[str, Any]) -> Party:
+    fee = p.get("re_guarantee_fee", {})
+    return Party(p["id"], p["role"], p["name"]["zh"], p["name"]["en"], Decimal(str(p["share"])),
+                 Decimal(str(fee.get("rate", 0))), _dec_or_none(fee.get("rate_small")),
+                 _dec_or_none(fee.get("small_max")))
 
 
 def load_schemes(directory: str | Path | None = None) -> dict[str, Scheme]:
@@ -452,6 +519,22 @@ def _days_value(days: int | str, file: str) -> int:
     return int(text)
 
 
+def _facility(r: dict[str, Any], file: str) -> Facility:
+    import datetime as dt
+
+    for i, q in enumerate(r["quotas"]):
+        if q.get("assumption") and not q.get("reasoning"):
+            raise PolicyError(file, f"$.relending.quotas[{i}].reasoning", "an assumption needs its one line of reasoning")
+    try:
+        quotas = tuple(Quota(dt.date.fromisoformat(q["from"]), Decimal(str(q["amount"])), q["source"])
+                       for q in r["quotas"])
+        lists = tuple((k, dt.date.fromisoformat(v)) for k, v in r["lists"].items())
+    except ValueError as exc:
+        raise PolicyError(file, "$.relending", f"not a calendar date: {exc}") from exc
+    return Facility(Decimal(str(r["share_of_principal"])), Decimal(str(r["rate"])), int(r["term_months"]),
+                    int(r["max_extensions"]), quotas, lists, Decimal(str(r["pass_through"])))
+
+
 def policy_from_dict(data: Any, file: str = "<dict>", *, lpr: Decimal | float | str | None = None,
                      sla_working_days: int | str | None = None) -> Policy:
     """Build the policy from its YAML data; ``lpr`` and ``sla_working_days`` replace the file's values.
@@ -473,8 +556,7 @@ def policy_from_dict(data: Any, file: str = "<dict>", *, lpr: Decimal | float | 
     p, lim, lc = data["pricing"], data["limits"], data["lifecycle"]
     return Policy(
         lpr_1y=float(p["lpr_1y"]), funding_floor=float(p["funding_floor"]), capital_cost=float(p["capital_cost"]),
-        operating_cost=float(p["operating_cost"]), relending_support=float(p["relending"]["support"]),
-        relending_cap_over_lpr=float(p["relending"]["cap_over_lpr"]),
+        operating_cost=float(p["operating_cost"]), relending=_facility(data["relending"], shown),
         grade_pd={g: float(p["grade_pd"][g]) for g in GRADES}, max_single_loan=float(lim["max_single_loan"]),
         sla_working_days=int(lc["sla_working_days"]),
         second_approver_threshold=Decimal(str(lc["second_approver_threshold"])), overrides=overrides,
