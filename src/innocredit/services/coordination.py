@@ -563,18 +563,18 @@ def push_page(session: Session, bank_id: str | None, *, status: str | None = Non
               limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """One page of a bank's pushes (every bank's when ``bank_id`` is None, the office's view), filtered, sorted
     and sliced in the query, with the number that match. ``overdue``: still unanswered past the answer date."""
-    P = repo.CoordPush
-    stmt = select(P)
+    push = repo.CoordPush
+    stmt = select(push)
     if bank_id is not None:
-        stmt = stmt.where(P.bank_id == bank_id)
+        stmt = stmt.where(push.bank_id == bank_id)
     if status:
-        stmt = stmt.where(P.status == status)
+        stmt = stmt.where(push.status == status)
     if usccs is not None:
-        stmt = stmt.where(P.uscc.in_(sorted(usccs)))
+        stmt = stmt.where(push.uscc.in_(sorted(usccs)))
     if overdue:
-        stmt = stmt.where(P.status == "pushed", P.answer_due_on < (today or dt.date.today()))
+        stmt = stmt.where(push.status == "pushed", push.answer_due_on < (today or dt.date.today()))
     total = _count(session, stmt)
-    rows = session.scalars(_ordered(stmt, P, PUSH_SORTS, sort, "due", descending).limit(limit).offset(offset))
+    rows = session.scalars(_ordered(stmt, push, PUSH_SORTS, sort, "due", descending).limit(limit).offset(offset))
     return [_push_dict(p) for p in rows], total
 
 
@@ -584,14 +584,15 @@ def alert_page(session: Session, bank_id: str, *, severity: str | None = None, u
     """One page of the alerts on a bank's own loans, filtered, sorted and sliced in the query."""
     import json
 
-    A = repo.CoordAlert
-    stmt = select(A).where(A.bank_id == bank_id)
+    alert = repo.CoordAlert
+    stmt = select(alert).where(alert.bank_id == bank_id)
     if severity:
-        stmt = stmt.where(A.severity == severity)
+        stmt = stmt.where(alert.severity == severity)
     if usccs is not None:
-        stmt = stmt.where(A.uscc.in_(sorted(usccs)))
+        stmt = stmt.where(alert.uscc.in_(sorted(usccs)))
     total = _count(session, stmt)
-    rows = session.scalars(_ordered(stmt, A, ALERT_SORTS, sort, "raised", descending).limit(limit).offset(offset))
+    rows = session.scalars(_ordered(stmt, alert, ALERT_SORTS, sort, "raised", descending).limit(limit)
+                           .offset(offset))
     return [{"id": a.id, "rule_id": a.rule_id, "severity": a.severity, "uscc": a.uscc, "loan_id": a.loan_id,
              "bank_id": a.bank_id, "evidence": json.loads(a.evidence), "name_zh": a.name_zh, "name_en": a.name_en,
              "raised_at": as_utc(a.raised_at).isoformat(), "rules": a.rules_version} for a in rows], total
@@ -603,22 +604,24 @@ def application_list_page(session: Session, *, region: str | None = None, sort: 
     """One page of the office's application lists (newest first by default) with their item counts."""
     from sqlalchemy import func
 
-    L = repo.CoordApplicationList
-    stmt = select(L)
+    lst = repo.CoordApplicationList
+    item = repo.CoordApplicationItem
+    stmt = select(lst)
     if region:
-        stmt = stmt.where(L.region_code.startswith(region))
+        stmt = stmt.where(lst.region_code.startswith(region))
     total = _count(session, stmt)
-    rows = list(session.scalars(_ordered(stmt, L, LIST_SORTS, sort, "created", descending).limit(limit)
+    rows = list(session.scalars(_ordered(stmt, lst, LIST_SORTS, sort, "created", descending).limit(limit)
                                 .offset(offset)))
-    counts = dict(session.execute(select(repo.CoordApplicationItem.list_id, func.count())
-                                  .where(repo.CoordApplicationItem.list_id.in_([r.id for r in rows]))
-                                  .group_by(repo.CoordApplicationItem.list_id)).tuples().all()) if rows else {}
+    counts: dict[int, int] = {}
+    if rows:
+        counts = {int(k): int(v) for k, v in session.execute(
+            select(item.list_id, func.count()).where(item.list_id.in_([r.id for r in rows])).group_by(item.list_id))}
     return [{"id": r.id, "name": r.name, "region_code": r.region_code, "created_by": r.created_by,
              "created_at": as_utc(r.created_at).isoformat(), "screened_at": as_utc(r.screened_at).isoformat()
-             if r.screened_at else None, "items": int(counts.get(r.id, 0))} for r in rows], total
+             if r.screened_at else None, "items": counts.get(r.id, 0)} for r in rows], total
 
 
-def requested_terms(session: Session, bank_id: str | None, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
+def requested_terms(session: Session, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
     """What each firm asked for on its latest application-list item (amount, term, purpose): the worklist shows
     it beside the push."""
     item = repo.CoordApplicationItem

@@ -727,3 +727,96 @@ def visible_loan(session: Session, loan_id: str, *, role: str, bank_id: str | No
     if not ok:
         raise NotFound(f"no loan {loan_id}")
     return repo.loan_dict(x)
+
+
+# --------------------------------------------------------------------------- pages: filtered, sorted, paged reads
+
+APPLICATION_SORTS = {"created": "created_on", "amount": "amount_fen", "due": "sla_due_on", "status": "status",
+                     "term": "term_months", "product": "product_id"}
+LOAN_SORTS = {"contracted": "contracted_on", "outstanding": "outstanding_fen", "dpd": "days_past_due",
+              "status": "status", "product": "product_id", "principal": "principal_fen"}
+OPEN_APPLICATION_STATES = ("draft", "submitted", "under_review", "approved")
+
+
+def _scope(stmt: Any, model: Any, session: Session, role: str, bank_id: str | None, uscc: str | None,
+           org_id: str | None) -> Any:
+    """Restrict a select to what the caller may read (the rule of :func:`visible_applications`)."""
+    if role in ("bank_officer", "bank_approver", "bank_modeller"):
+        return stmt.where(model.bank_id == (bank_id or "-"))
+    if role == "enterprise":
+        return stmt.where(model.uscc == (uscc or "-"))
+    if role == "guarantor":
+        from sqlalchemy import select
+
+        loan_ids = repo.guaranteed_loan_ids(session, org_id or "-")
+        if model is repo.Application:
+            return stmt.where(model.id.in_(select(repo.Loan.application_id).where(repo.Loan.id.in_(loan_ids))))
+        return stmt.where(model.id.in_(loan_ids))
+    if role in ("coordinator", "admin"):
+        return stmt
+    return stmt.where(model.id == "")  # nobody else reads applications or loans
+
+
+def application_page(session: Session, *, role: str, bank_id: str | None = None, uscc: str | None = None,
+                     org_id: str | None = None, status: str | None = None, product: str | None = None,
+                     usccs: set[str] | None = None, grade: str | None = None, overdue: bool = False,
+                     today: dt.date | None = None, sort: str = "due", descending: bool = False, limit: int = 50,
+                     offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One page of the applications the caller may read, filtered, sorted and sliced in the query; with the
+    total that match. ``usccs`` keeps the firms of a region or industry (the caller resolves them); ``grade`` the
+    applications whose latest offer has that PD grade; ``overdue`` those still awaiting a decision past their
+    SLA date. Each row carries its latest offer (product, limit, rate, PD grade) or ``None``."""
+    from sqlalchemy import func, select
+
+    A = repo.Application
+    stmt = _scope(select(A), A, session, role, bank_id, uscc, org_id)
+    if status:
+        stmt = stmt.where(A.status == status)
+    if product:
+        stmt = stmt.where(A.product_id == product)
+    if usccs is not None:
+        stmt = stmt.where(A.uscc.in_(sorted(usccs)))
+    if grade:
+        stmt = stmt.where(A.id.in_(select(repo.Offer.application_id).where(repo.Offer.pd_grade == grade)))
+    if overdue:
+        stmt = stmt.where(A.status.in_(("submitted", "under_review")), A.sla_due_on < _today(today))
+    total = int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
+    col = getattr(A, APPLICATION_SORTS.get(sort, "sla_due_on"))
+    order = col.desc() if descending else col.asc()
+    rows = list(session.scalars(stmt.order_by(col.is_(None), order, A.id).limit(limit).offset(offset)))
+    out = [repo.application_dict(a) for a in rows]
+    offers: dict[str, dict[str, Any]] = {}
+    if rows:
+        for o in session.scalars(select(repo.Offer).where(repo.Offer.application_id.in_([a.id for a in rows]))
+                                 .order_by(repo.Offer.created_on, repo.Offer.id)):
+            offers[o.application_id] = {"product_id": o.product_id, "limit": repo.yuan(o.limit_fen),
+                                        "term_months": o.term_months, "rate": o.rate, "pd_grade": o.pd_grade}
+    for a in out:
+        a["offer"] = offers.get(a["id"])
+    return out, total
+
+
+def loan_page(session: Session, *, role: str, bank_id: str | None = None, uscc: str | None = None,
+              org_id: str | None = None, status: str | None = None, product: str | None = None,
+              usccs: set[str] | None = None, overdue: bool = False, sort: str = "contracted",
+              descending: bool = True, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int, Decimal]:
+    """One page of the loans the caller may read (the one register), filtered, sorted and sliced in the query;
+    with the number that match and their outstanding total. ``overdue`` keeps loans with days past due."""
+    from sqlalchemy import func, select
+
+    L = repo.Loan
+    stmt = _scope(select(L), L, session, role, bank_id, uscc, org_id)
+    if status:
+        stmt = stmt.where(L.status == status)
+    if product:
+        stmt = stmt.where(L.product_id == product)
+    if usccs is not None:
+        stmt = stmt.where(L.uscc.in_(sorted(usccs)))
+    if overdue:
+        stmt = stmt.where(L.days_past_due > 0)
+    sub = stmt.subquery()
+    total, fen = session.execute(select(func.count(), func.coalesce(func.sum(sub.c.outstanding_fen), 0))).one()
+    col = getattr(L, LOAN_SORTS.get(sort, "contracted_on"))
+    order = col.desc() if descending else col.asc()
+    rows = session.scalars(stmt.order_by(col.is_(None), order, L.id).limit(limit).offset(offset))
+    return [repo.loan_dict(x) for x in rows], int(total), repo.yuan(int(fen)) or Decimal(0)
