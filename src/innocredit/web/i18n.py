@@ -219,6 +219,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ip.value": {"zh": "组合价值（元）", "en": "Portfolio value (CNY)"},
     "ip.patents": {"zh": "专利数", "en": "Patents"},
     "ip.kind": {"zh": "类型", "en": "Kind"},
+    "list.page": {"zh": "第 {page} / {pages} 页 · 共 {total} 条", "en": "Page {page} of {pages} · {total} rows"},
+    "list.overdue": {"zh": "已逾期", "en": "Overdue"},
+    "list.months": {"zh": "个月", "en": " months"},
+    "list.no_product": {"zh": "无可申请产品", "en": "No eligible product"},
+    "list.days_late": {"zh": "已超期 {n} 个工作日", "en": "{n} working days late"},
+    "list.due_today": {"zh": "今日到期", "en": "Due today"},
+    "list.days_left": {"zh": "剩 {n} 个工作日", "en": "{n} working days left"},
+    "list.points": {"zh": "创新积分/政策线", "en": "Points / line"},
+    "list.qualifications": {"zh": "资质", "en": "Qualifications"},
+    "list.requested": {"zh": "申请金额·期限·用途", "en": "Requested amount · term · purpose"},
+    "list.best": {"zh": "最优可申请产品（额度·利率）", "en": "Best eligible product (limit · rate)"},
+    "list.contracted": {"zh": "签约日", "en": "Contracted"},
+    "list.select": {"zh": "选择", "en": "Select"},
+    "list.bulk": {"zh": "对勾选企业：", "en": "For the ticked firms:"},
 }
 
 
@@ -255,3 +269,92 @@ def pick(value: object, lang: str) -> str:
     if isinstance(value, dict):
         return str(value.get(lang) or value.get("zh") or value.get("en") or "")
     return "" if value is None else str(value)
+
+
+# ---- names of codes: one catalogue for states, products, alert levels, regions, purposes ------------------------
+# Each kind maps a code to its zh-CN and English name. Pages and charts call ``label(kind, code, lang)``;
+# tests/web/test_web_pages_names.py fails when a Chinese page shows a code from here untranslated.
+
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "state": {
+        "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"), "under_review": ("审查中", "under review"),
+        "approved": ("已批准", "approved"), "rejected": ("已拒绝", "rejected"), "withdrawn": ("已撤回", "withdrawn"),
+        "contracted": ("已签约", "contracted"), "active": ("已放款（正常）", "active"),
+        "repaid": ("已结清", "repaid"), "overdue": ("逾期", "in arrears"), "defaulted": ("违约", "defaulted"),
+        "written_off": ("已核销", "written off"), "closed": ("已关闭", "closed"),
+        "awaiting_second": ("待第二审批人", "awaiting the second approver"),
+    },
+    "push": {
+        "pushed": ("已推送", "Pushed"), "accepted": ("已受理", "Accepted"), "declined": ("已拒绝", "Declined"),
+        "credit_granted": ("已授信", "Credit granted"), "disbursed": ("已放款", "Disbursed"),
+    },
+    "severity": {
+        "low": ("低", "low"), "medium": ("中", "medium"), "high": ("高", "high"), "critical": ("严重", "critical"),
+    },
+    # products the banks report by kind (the loan register's bank feed) besides the catalogue's product ids
+    "product_kind": {
+        "innovation": ("研发贷", "Innovation loan"), "talent": ("人才贷", "Talent loan"),
+        "credit": ("信用贷", "Credit loan"), "guaranteed": ("担保贷", "Guaranteed loan"),
+        "ip_pledge": ("知识产权质押贷", "IP pledge loan"), "patent_pool": ("专利池质押贷", "Patent pool loan"),
+        "innovation_points": ("创新积分贷", "Innovation-points credit loan"),
+        "order_financing": ("订单贷", "Order-financing loan"),
+    },
+    "purpose": {
+        "working_capital": ("流动资金", "working capital"), "rd": ("研发投入", "R&D"),
+        "equipment": ("设备购置", "equipment"), "order_fulfilment": ("订单履约", "order fulfilment"),
+        "other": ("其他", "other"),
+    },
+    # GB/T 2260 county-level divisions of the demo district (Zhejiang)
+    "region": {
+        "330100": ("杭州市", "Hangzhou"),
+        "330102": ("杭州市上城区", "Shangcheng, Hangzhou"), "330105": ("杭州市拱墅区", "Gongshu, Hangzhou"),
+        "330106": ("杭州市西湖区", "Xihu, Hangzhou"), "330108": ("杭州市滨江区", "Binjiang, Hangzhou"),
+        "330109": ("杭州市萧山区", "Xiaoshan, Hangzhou"), "330110": ("杭州市余杭区", "Yuhang, Hangzhou"),
+        "330111": ("杭州市富阳区", "Fuyang, Hangzhou"), "330112": ("杭州市临安区", "Lin'an, Hangzhou"),
+        "330113": ("杭州市临平区", "Linping, Hangzhou"), "330114": ("杭州市钱塘区", "Qiantang, Hangzhou"),
+        "330203": ("宁波市海曙区", "Haishu, Ningbo"), "330206": ("宁波市北仑区", "Beilun, Ningbo"),
+        "330211": ("宁波市镇海区", "Zhenhai, Ningbo"), "330212": ("宁波市鄞州区", "Yinzhou, Ningbo"),
+        "330302": ("温州市鹿城区", "Lucheng, Wenzhou"), "330303": ("温州市龙湾区", "Longwan, Wenzhou"),
+        "330304": ("温州市瓯海区", "Ouhai, Wenzhou"), "330402": ("嘉兴市南湖区", "Nanhu, Jiaxing"),
+        "330411": ("嘉兴市秀洲区", "Xiuzhou, Jiaxing"), "330481": ("嘉兴市海宁市", "Haining, Jiaxing"),
+        "330502": ("湖州市吴兴区", "Wuxing, Huzhou"), "330521": ("湖州市德清县", "Deqing, Huzhou"),
+        "330602": ("绍兴市越城区", "Yuecheng, Shaoxing"), "330603": ("绍兴市柯桥区", "Keqiao, Shaoxing"),
+        "330604": ("绍兴市上虞区", "Shangyu, Shaoxing"), "330702": ("金华市婺城区", "Wucheng, Jinhua"),
+        "330782": ("金华市义乌市", "Yiwu, Jinhua"), "330802": ("衢州市柯城区", "Kecheng, Quzhou"),
+        "330902": ("舟山市定海区", "Dinghai, Zhoushan"), "331002": ("台州市椒江区", "Jiaojiang, Taizhou"),
+        "331102": ("丽水市莲都区", "Liandu, Lishui"),
+    },
+    "city": {
+        "3301": ("杭州市", "Hangzhou"), "3302": ("宁波市", "Ningbo"), "3303": ("温州市", "Wenzhou"),
+        "3304": ("嘉兴市", "Jiaxing"), "3305": ("湖州市", "Huzhou"), "3306": ("绍兴市", "Shaoxing"),
+        "3307": ("金华市", "Jinhua"), "3308": ("衢州市", "Quzhou"), "3309": ("舟山市", "Zhoushan"),
+        "3310": ("台州市", "Taizhou"), "3311": ("丽水市", "Lishui"),
+    },
+    "qualification": {
+        "high_tech": ("高新技术企业", "High-tech"), "tech_sme": ("科技型中小企业", "Tech SME"),
+        "specialized": ("专精特新", "Specialized SME"), "little_giant": ("小巨人", "Little giant"),
+    },
+    "sort": {
+        "asc": ("升序", "ascending"), "desc": ("降序", "descending"),
+    },
+}
+
+
+def label(kind: str, code: object, lang: str) -> str:
+    """The name of ``code`` in the page language; a region falls back to its city's name; an unknown code is
+    returned as it is (the names test lists those it meets)."""
+    if code is None or code == "":
+        return "—"
+    key = str(code)
+    names = LABELS.get(kind, {}).get(key)
+    if names is None and kind == "region":
+        city = LABELS["city"].get(key[:4])
+        if city is not None:
+            names = (f"{city[0]}（{key}）", f"{city[1]} ({key})")
+    if names is None:
+        return key
+    return names[0] if lang == "zh" else names[1]
+
+
+def region_name(code: object, lang: str) -> str:
+    return label("region", code, lang)

@@ -15,7 +15,7 @@ from innocredit.lending.lifecycle import STATE_NAMES
 from innocredit.lending.schema import load_products
 from innocredit.web import charts
 from innocredit.web.auth import CSRF_COOKIE, CSRF_FIELD, Principal, csrf_for, csrf_valid
-from innocredit.web.i18n import pick, request_lang, translator
+from innocredit.web.i18n import label, pick, request_lang, translator
 from innocredit.web.problems import ProblemError
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -37,6 +37,9 @@ def code_label(code: str | None, kind: str, lang: str) -> str:
     elif kind == "section":
         names = SECTION_NAMES.get(code)
     else:
+        named = label("region", code, lang)
+        if named != code:
+            return named
         names = CITIES.get(code[:4])
     return f"{code} · {names[0] if lang == 'zh' else names[1]}" if names else code
 
@@ -50,7 +53,7 @@ def product_label(product_id: str | None, lang: str) -> str:
     """A product's name in the page language (its id when the catalogue does not know it)."""
     names = _product_names().get(product_id or "")
     if not names:
-        return product_id or "—"
+        return label("product_kind", product_id, lang)
     return names[0] if lang == "zh" else names[1]
 
 
@@ -58,10 +61,14 @@ def state_label(state: str | None, lang: str) -> str:
     """An application's or loan's lifecycle state in the page language (the lending area's Chinese names)."""
     if not state:
         return "—"
-    return STATE_NAMES.get(state, state) if lang == "zh" else state.replace("_", " ")
+    if lang == "zh" and state in STATE_NAMES:
+        return STATE_NAMES[state]
+    named = label("state", state, lang)
+    return named if named != state else state.replace("_", " ")
 
 
-ENV.globals.update(charts=charts, code_label=code_label, product_label=product_label, state_label=state_label)
+ENV.globals.update(charts=charts, code_label=code_label, product_label=product_label, state_label=state_label,
+                   label=label)
 
 # (path, message key, roles that see it)
 NAV: list[tuple[str, str, tuple[str, ...]]] = [

@@ -4,6 +4,7 @@ page with its schedule and repayments, and the portfolio with early warnings."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,9 +20,10 @@ from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
-from innocredit.web.i18n import request_lang
+from innocredit.web.i18n import LABELS, label, request_lang
+from innocredit.web.pagination import firms_matching, list_state
 from innocredit.web.problems import ProblemError
-from innocredit.web.render import check_csrf, render
+from innocredit.web.render import check_csrf, render, state_label
 
 router = APIRouter(include_in_schema=False)
 BANK = ("bank_officer", "bank_approver")
@@ -97,12 +99,111 @@ def apply(uscc: str, request: Request, product_id: str = Form(..., max_length=64
     return _redirect(f"/applications/{out['id']}")
 
 
+APP_STATES = ("draft", "submitted", "under_review", "approved", "rejected", "withdrawn", "contracted")
+LOAN_STATES = ("contracted", "active", "overdue", "repaid", "defaulted", "written_off", "closed")
+GRADES = tuple("ABCDEFG")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def _choices(lang: str, states: tuple[str, ...], kind: str = "state") -> dict[str, Any]:
+    """The filter menus of the lending lists, named in the page language."""
+    products = [(p.id, p.name_zh if lang == "zh" else p.name_en) for p in store.catalogue()]
+    if kind == "loan":
+        products += [(k, label("product_kind", k, lang)) for k in LABELS["product_kind"] if
+                     k not in {p for p, _ in products}]
+    return {"status": [(s, state_label(s, lang)) for s in states], "product": products,
+            "region": [(c, label("region", c, lang)) for c in LABELS["region"]],
+            "grade": [(g, g) for g in GRADES], "overdue": [("1", t_yes(lang))],
+            "severity": [(s, label("severity", s, lang)) for s in SEVERITIES]}
+
+
+def t_yes(lang: str) -> str:
+    return "是" if lang == "zh" else "Yes"
+
+
+def filter_fields(lang: str, choices: dict[str, Any], names: tuple[str, ...]) -> list[tuple[str, str, Any]]:
+    """(name, label, options) of a list page's filter form; ``industry`` is a code prefix typed in."""
+    from innocredit.web.i18n import translator
+
+    t = translator(lang)
+    text = {"status": t("common.status"), "product": t("app.product"), "region": t("ent.region"),
+            "industry": t("ent.industry"), "grade": t("risk.grade"), "overdue": t("list.overdue"),
+            "severity": t("portfolio.severity")}
+    return [(n, text[n], None if n == "industry" else choices[n]) for n in names]
+
+
+def worklist(request: Request, session: Session, principal: Principal, rows: list[dict[str, Any]],
+             lang: str, due_key: str) -> list[dict[str, Any]]:
+    """What an officer decides on, beside each row: innovation points and the line, qualifications, PD grade,
+    the best eligible product with its limit and rate, and the working days left to the deadline (negative when
+    past)."""
+    from innocredit.coordination.calendar import default_calendar
+    from innocredit.web.panels import HEADLINE_SYSTEM
+
+    data = request.app.state.data
+    system = data.system(HEADLINE_SYSTEM)
+    line = getattr(system, "qualification_line", None)
+    calendar = default_calendar()
+    today = la.today()
+    for r in rows:
+        uscc = r["uscc"]
+        feat = data.row(uscc) or {}
+        ev = data.evaluation_row(HEADLINE_SYSTEM, uscc) if system is not None else None
+        r["points"] = ev.get("score") if ev else None
+        r["line"] = line
+        quals = []
+        if feat.get("high_tech_certified"):
+            quals.append("high_tech")
+        if feat.get("tech_sme_registered"):
+            quals.append("tech_sme")
+        if feat.get("specialized_level") in ("specialized", "little_giant"):
+            quals.append(feat["specialized_level"])
+        r["qualifications"] = quals
+        offers = bank_offers(request, session, principal, uscc) if data.has(uscc) else None
+        best = next((o for o in offers or [] if o.get("eligible")), None)
+        r["best"] = best
+        r["pd_grade"] = (offers[0].get("pd_grade") if offers else None) or (r.get("offer") or {}).get("pd_grade")
+        due = r.get(due_key)
+        if isinstance(due, str):
+            due = dt.date.fromisoformat(due[:10])
+        r["days_left"] = calendar.working_days_between(today, due) if isinstance(due, dt.date) else None
+        r.setdefault("requested", {"amount": feat.get("requested_amount"),
+                                   "term_months": feat.get("requested_term_months"),
+                                   "purpose": feat.get("loan_purpose")})
+    return rows
+
+
+def _graded(request: Request, session: Session, principal: Principal) -> Any:
+    model, key, _ = risk_access.bank_model(session, principal.bank_id)
+    return request.app.state.data.enriched(model, key)
+
+
 @router.get("/applications")
 def applications(request: Request, principal: Principal = Depends(require_roles(*BANK, "guarantor")),
                  session: Session = SESSION) -> Response:
-    rows = la.applications(session, principal)
-    rows.sort(key=lambda a: (a["status"] not in ("submitted", "under_review"), str(a["created_on"])), reverse=False)
-    return render(request, "applications.html", apps=rows, names=request.app.state.data.names())
+    """The officer's worklist of credit applications: filtered, sorted and paged in the query."""
+    lang = request_lang(request)
+    choices = _choices(lang, APP_STATES)
+    st = list_state(request, tuple(store.APPLICATION_SORTS), "due", choices={
+        k: [v for v, _ in choices[k]] for k in ("status", "product", "grade", "overdue")})
+    data = request.app.state.data
+    graded = _graded(request, session, principal) if st.get("grade") else None
+    usccs = firms_matching(data.features(), st.get("region"), st.get("industry"), st.get("grade"), graded)
+    rows, total = store.application_page(
+        session, role=principal.role, bank_id=principal.bank_id, uscc=principal.uscc, org_id=principal.org_id,
+        status=st.get("status") or None, product=st.get("product") or None, usccs=usccs,
+        overdue=bool(st.get("overdue")), today=la.today(), sort=st.sort, descending=st.desc, limit=st.size,
+        offset=st.offset)
+    for a in rows:
+        a["requested"] = {"amount": a["amount"], "term_months": a["term_months"], "purpose": a["purpose"]}
+        a["awaiting_second"] = a["status"] == "under_review" and bool(a.get("approver1")) and not a.get("approver2")
+    rows = worklist(request, session, principal, rows, lang, "sla_due_on")
+    for a in rows:  # a deadline counts down only while the bank owes a decision
+        if a["status"] not in ("submitted", "under_review"):
+            a["days_left"] = None
+    return render(request, "applications.html", apps=rows, names=data.names(), st=st, total=total,
+                  fields=filter_fields(lang, choices, ("status", "product", "region", "industry", "grade",
+                                                       "overdue")))
 
 
 def _offer(session: Session, app_id: str) -> Any:
@@ -191,10 +292,26 @@ async def loan_action(loan_id: str, action: str, request: Request,
 @router.get("/portfolio")
 def portfolio(request: Request, principal: Principal = Depends(require_roles(*BANK, "bank_modeller", "coordinator")),
               session: Session = SESSION) -> Response:
-    loans = la.loans(session, principal)  # the one register: platform loans and loans the bank reports
-    alerts = coordination.alerts_for_bank(session, principal.bank_id) if principal.bank_id else []
+    """The loan register (platform loans and loans the bank reports) and the early warnings, each filtered,
+    sorted and paged in the query (the alerts by severity)."""
+    lang = request_lang(request)
+    choices = _choices(lang, LOAN_STATES, "loan")
+    st = list_state(request, tuple(store.LOAN_SORTS), "contracted", default_desc=True, choices={
+        k: [v for v, _ in choices[k]] for k in ("status", "product", "overdue", "severity")})
+    data = request.app.state.data
+    usccs = firms_matching(data.features(), st.get("region"), st.get("industry"))
+    loans, total, outstanding = store.loan_page(
+        session, role=principal.role, bank_id=principal.bank_id, uscc=principal.uscc, org_id=principal.org_id,
+        status=st.get("status") or None, product=st.get("product") or None, usccs=usccs,
+        overdue=bool(st.get("overdue")), sort=st.sort, descending=st.desc, limit=st.size, offset=st.offset)
     for x in loans:
         x["link"] = x["origin"] == "platform"
-    total = sum((x["outstanding"] or Decimal(0)) for x in loans)
-    return render(request, "portfolio.html", loans=loans, alerts=alerts, total=total,
-                  names=request.app.state.data.names())
+    alerts: list[dict[str, Any]] = []
+    n_alerts = 0
+    if principal.bank_id:
+        alerts, n_alerts = coordination.alert_page(session, principal.bank_id, severity=st.get("severity") or None,
+                                                   usccs=usccs, limit=st.size, offset=st.offset)
+    return render(request, "portfolio.html", loans=loans, alerts=alerts, total=outstanding, n_loans=total,
+                  n_alerts=n_alerts, names=data.names(), st=st,
+                  fields=filter_fields(lang, choices, ("status", "product", "region", "industry", "overdue",
+                                                       "severity")))

@@ -19,8 +19,9 @@ from innocredit.web import charts
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
-from innocredit.web.i18n import translator
+from innocredit.web.i18n import request_lang, translator
 from innocredit.web.pages.dashboard import DASHBOARD_HOOKS
+from innocredit.web.pagination import firms_matching, list_state
 from innocredit.web.problems import ProblemError
 from innocredit.web.render import check_csrf, code_label, render
 
@@ -35,8 +36,10 @@ def _redirect(url: str) -> RedirectResponse:
 @router.get("/lists")
 def lists(request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
           session: Session = SESSION) -> Response:
-    rows = service.application_lists(session)
-    return render(request, "lists.html", lists=rows)
+    st = list_state(request, tuple(service.LIST_SORTS), "created", default_desc=True)
+    rows, total = service.application_list_page(session, region=st.get("region") or None, sort=st.sort,
+                                                descending=st.desc, limit=st.size, offset=st.offset)
+    return render(request, "lists.html", lists=rows, st=st, total=total)
 
 
 @router.post("/lists", dependencies=[Depends(check_csrf)])
@@ -119,24 +122,84 @@ async def push(reco_id: int, request: Request, principal: Principal = Depends(re
 
 # ---- bank inbox -------------------------------------------------------------------------------------------------
 
+PUSH_STATES = ("pushed", "accepted", "declined", "credit_granted", "disbursed")
+
+
 @router.get("/inbox")
 def inbox(request: Request, principal: Principal = Depends(require_roles("bank_officer", "bank_approver")),
           session: Session = SESSION) -> Response:
-    rows = service.pushes_for_bank(session, principal.bank_id or "-")
-    rows.sort(key=lambda r: (r["status"] != "pushed", r["answer_due_on"]))
+    """The officer's worklist of recommended firms: filtered, sorted and paged in the query, with what the
+    officer decides on beside each firm, and bulk accept / decline."""
+    from innocredit.web.pages.bank import _choices, _graded, filter_fields, worklist
+
+    lang = request_lang(request)
+    choices = _choices(lang, ())
+    choices["status"] = [(s, translator(lang)("push." + s)) for s in PUSH_STATES]
+    st = list_state(request, tuple(service.PUSH_SORTS), "due", choices={
+        k: [v for v, _ in choices[k]] for k in ("status", "grade", "overdue")})
+    data = request.app.state.data
+    graded = _graded(request, session, principal) if st.get("grade") else None
+    usccs = firms_matching(data.features(), st.get("region"), st.get("industry"), st.get("grade"), graded)
+    rows, total = service.push_page(session, principal.bank_id or "-", status=st.get("status") or None,
+                                    usccs=usccs, overdue=bool(st.get("overdue")), sort=st.sort,
+                                    descending=st.desc, limit=st.size, offset=st.offset)
+    asked = service.requested_terms(session, [r["uscc"] for r in rows])
+    for r in rows:
+        if r["uscc"] in asked:
+            r["requested"] = asked[r["uscc"]]
+    rows = worklist(request, session, principal, rows, lang, "answer_due_on")
+    for r in rows:  # the answer deadline counts down only while the push waits for one
+        if r["status"] != "pushed":
+            r["days_left"] = None
     reasons = default_flow_policy().decline_reasons
-    return render(request, "inbox.html", pushes=rows, names=request.app.state.data.names(), reasons=reasons)
+    return render(request, "inbox.html", pushes=rows, names=data.names(), reasons=reasons, st=st, total=total,
+                  fields=filter_fields(lang, choices, ("status", "region", "industry", "grade", "overdue")))
+
+
+def _back(value: str | None) -> str:
+    """The inbox with the officer's filters kept (a query string only; anything else goes to the inbox)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    if not value:
+        return "/inbox"
+    return "/inbox?" + urlencode(parse_qsl(value.lstrip("?"))[:20])
+
+
+@router.post("/inbox/answer", dependencies=[Depends(check_csrf)])
+async def answer_many(request: Request, principal: Principal = Depends(require_roles("bank_officer"))) -> Response:
+    """Bulk answer: accept or decline (with one reason code) every ticked push."""
+    from innocredit.web.deps import session_scope
+
+    form = await request.form()
+    kind = str(form.get("kind") or "")
+    if kind not in ("accepted", "declined"):
+        raise ProblemError(422, f"kind: {kind!r} is not accepted or declined", "invalid")
+    code = str(form.get("decline_code") or "") or None
+    if kind == "declined" and code not in default_flow_policy().decline_reasons:
+        raise ProblemError(422, f"decline_code: {code!r} is not a reason code of the flow policy", "invalid")
+    ids: list[int] = []
+    for value in form.getlist("push_id")[:200]:
+        if not str(value).isdigit():
+            raise ProblemError(422, f"push_id: {str(value)[:20]!r} is not a push number", "invalid")
+        ids.append(int(str(value)))
+    if not ids:
+        raise ProblemError(422, "push_id: tick at least one firm", "invalid")
+    with session_scope(request) as session, domain_call():
+        for push_id in ids:
+            service.record_answer(session, bank_id=principal.bank_id or "-", push_id=push_id,
+                                  answer=Answer(kind=kind, decline_code=code if kind == "declined" else None))
+    return _redirect(_back(str(form.get("back") or "")))
 
 
 @router.post("/inbox/{push_id}/answer", dependencies=[Depends(check_csrf)])
 def answer_push(push_id: int, kind: str = Form(..., pattern="^(accepted|declined)$"),
-                decline_code: str | None = Form(None, max_length=8),
+                decline_code: str | None = Form(None, max_length=8), back: str | None = Form(None, max_length=2000),
                 principal: Principal = Depends(require_roles("bank_officer")),
                 session: Session = SESSION) -> Response:
     with domain_call():
         service.record_answer(session, bank_id=principal.bank_id or "-", push_id=push_id,
                               answer=Answer(kind=kind, decline_code=decline_code if kind == "declined" else None))
-    return _redirect("/inbox")
+    return _redirect(_back(back))
 
 
 # ---- dashboard: coverage, outcomes, days to credit ---------------------------------------------------------------
