@@ -87,8 +87,101 @@ def store_coordination(session: Session, frames: dict[str, pl.DataFrame]) -> dic
 
 
 def load_demo(engine: Engine, features: pl.DataFrame, seed: int = 20260630, as_of: dt.date = DEMO_AS_OF,
-              loans: pl.DataFrame | None = None) -> dict[str, int]:
-    """Generate and store the demo coordination year (what ``make run`` loads)."""
+              loans: pl.DataFrame | None = None, lending_states: bool = True) -> dict[str, int]:
+    """Generate and store the demo coordination year (what ``make run`` loads); with ``lending_states`` also
+    each demo bank's applications in every workflow state (:func:`seed_lending_states`)."""
     frames = generate_coordination(features, seed, as_of, loans)
     with unit_of_work(engine) as session:
-        return store_coordination(session, frames)
+        counts = store_coordination(session, frames)
+    if lending_states:
+        states = seed_lending_states(engine, features)
+        counts["lending_states"] = sum(sum(v.values()) for v in states.values())
+    return counts
+
+
+# --------------------------------------------------------------------------- the lending workflow in every state
+
+# (state shown to a newcomer, amount in yuan, product, term months); amounts above the policy's
+# second-approver threshold (5,000,000) need two approvers.
+DEMO_STATES: tuple[tuple[str, int, str, int], ...] = (
+    ("draft", 600_000, "new_quality_credit", 12),
+    ("submitted", 1_000_000, "new_quality_credit", 12),
+    ("submitted_late", 800_000, "talent_loan", 24),
+    ("under_review", 1_500_000, "new_quality_credit", 24),
+    ("awaiting_second", 6_000_000, "new_quality_credit", 36),
+    ("approved", 900_000, "talent_loan", 12),
+    ("contracted", 1_200_000, "new_quality_credit", 12),
+    ("active", 2_000_000, "new_quality_credit", 12),
+    ("overdue", 700_000, "talent_loan", 12),
+    ("repaid", 500_000, "new_quality_credit", 6),
+    ("rejected", 3_000_000, "new_quality_credit", 24),
+)
+DEMO_BANK_USERS = {"bank-hz-01": "bank_a", "bank-hz-02": "bank_b"}
+
+
+def _demo_firms(session: Session, features: pl.DataFrame, bank_id: str, n: int, taken: set[str]) -> list[str]:
+    """Firms for a bank's demo applications: those the office pushed to it and that it has not answered yet
+    first (the application answers the push), then Hangzhou firms by code; none used twice."""
+    pushed = [u for u in session.scalars(select(repo.CoordPush.uscc).where(repo.CoordPush.bank_id == bank_id,
+                                                                           repo.CoordPush.status == "pushed")
+                                         .order_by(repo.CoordPush.id))]
+    local = (features.filter(pl.col("region_code").str.starts_with("3301").fill_null(False))
+             .sort("uscc")["uscc"].to_list())
+    out: list[str] = []
+    for u in [*pushed, *local, *features.sort("uscc")["uscc"].to_list()]:
+        if u not in taken and u not in out:
+            out.append(u)
+        if len(out) == n:
+            break
+    taken.update(out)
+    return out
+
+
+def seed_lending_states(engine: Engine, features: pl.DataFrame, today: dt.date | None = None,
+                        banks: tuple[str, ...] = ("bank-hz-01", "bank-hz-02")) -> dict[str, dict[str, int]]:
+    """Applications at every step of the lending workflow for each demo bank, made through the lending use
+    cases (so the audit trail, the pushes' answers and the four-eyes rule are the real ones): draft, submitted,
+    submitted past its decision date, under review, approved awaiting the second approver, approved, contracted,
+    active, in arrears, settled and rejected. Dated back from ``today`` so that deadlines and arrears show.
+    Returns the count per bank and state."""
+    from innocredit.services import lending
+
+    today = today or dt.date.today()
+    taken: set[str] = set()
+    counts: dict[str, dict[str, int]] = {}
+    with unit_of_work(engine) as session:
+        for bank in banks:
+            who = DEMO_BANK_USERS.get(bank, bank)
+            officer, approver, approver2 = f"{who}_officer", f"{who}_approver", f"{who}_approver2"
+            firms = _demo_firms(session, features, bank, len(DEMO_STATES), taken)
+            counts[bank] = {}
+            for (state, amount, product, term), uscc in zip(DEMO_STATES, firms):
+                late = state in ("submitted_late", "overdue")
+                started = today - dt.timedelta(days=150 if state in ("overdue", "repaid") else 12 if late else 1)
+                app = lending.apply(session, bank_id=bank, uscc=uscc, product_id=product, amount=amount,
+                                    term_months=term, actor=officer, complete=state != "draft",
+                                    purpose="rd" if product == "new_quality_credit" else "working_capital",
+                                    on=started)
+                if state in ("draft", "submitted", "submitted_late"):
+                    counts[bank][state] = counts[bank].get(state, 0) + 1
+                    continue
+                lending.review(session, bank, app["id"], officer)
+                if state == "under_review":
+                    pass
+                elif state == "rejected":
+                    lending.reject(session, bank, app["id"], approver, "经营风险较高", reason_code="D01", on=started)
+                else:
+                    lending.approve(session, bank, app["id"], approver, on=started)
+                    if state != "awaiting_second" and amount > 5_000_000:
+                        lending.approve(session, bank, app["id"], approver2, on=started)
+                    if state not in ("awaiting_second", "approved"):
+                        loan = lending.contract(session, bank, app["id"], officer, rate="0.0345", on=started)
+                        if state != "contracted":
+                            lending.disburse(session, bank, loan["id"], officer, on=started)
+                            if state == "repaid":
+                                due = sum(r["payment"] for r in lending.schedule(session, bank, loan["id"]))
+                                lending.repay(session, bank, loan["id"], due, officer, on=started)
+                if state == "overdue":
+                    lending.update_delinquency(session, bank, today)
+                counts[bank][state] = counts[bank].get(state, 0) + 1
+    return counts

@@ -21,6 +21,9 @@ BANKS = (("bank-hz-01", "bank", "杭州科技银行", "Hangzhou Technology Bank"
 GUARANTOR = ("guar-hz", "guarantor", "杭州科技融资担保有限公司", "Hangzhou Tech Financing Guarantee Co.", "330100")
 PLATFORM = ("platform", "platform", "平台运营", "Platform operator", None)
 
+# display names of each demo bank's officer, approver, second approver and modeller (fictional people)
+DEMO_PEOPLE = (("王立新", "陈静", "刘洋", "赵敏"), ("孙伟", "周婷", "吴昊", "郑洁"))
+
 DemoUser = tuple[str, str, str, str]  # username, password, role, organisation id
 
 
@@ -67,15 +70,15 @@ def seed_demo_users(engine: Engine, enterprise_uscc: str | None = None,
             enterprise_uscc, enterprise_name = picked
     plan: list[tuple[str, str, str, str]] = [
         ("coordinator", "coordinator", COORDINATION_OFFICE[0], "张协调"),
-        ("admin", "admin", PLATFORM[0], "Admin"),
+        ("admin", "admin", PLATFORM[0], "平台管理员"),
         ("guarantor", "guarantor", GUARANTOR[0], "李担保"),
     ]
-    for bank in BANKS:
+    for bank, people in zip(BANKS, DEMO_PEOPLE):
         b = "bank_a" if bank is BANKS[0] else "bank_b"
-        plan += [(f"{b}_officer", "bank_officer", bank[0], f"{bank[3]} officer"),
-                 (f"{b}_approver", "bank_approver", bank[0], f"{bank[3]} approver"),
-                 (f"{b}_approver2", "bank_approver", bank[0], f"{bank[3]} second approver"),
-                 (f"{b}_modeller", "bank_modeller", bank[0], f"{bank[3]} modeller")]
+        plan += [(f"{b}_officer", "bank_officer", bank[0], people[0]),
+                 (f"{b}_approver", "bank_approver", bank[0], people[1]),
+                 (f"{b}_approver2", "bank_approver", bank[0], people[2]),
+                 (f"{b}_modeller", "bank_modeller", bank[0], people[3])]
     out: list[DemoUser] = []
     with unit_of_work(engine) as session:
         for spec in (COORDINATION_OFFICE, *BANKS, GUARANTOR, PLATFORM):
