@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import typer
 
-from innocredit.cli._common import dumps, echo_json, fail, open_database, print_problems
+from innocredit.cli._common import dumps, echo_json, err_console, fail, open_database, print_problems
 
 FORMATS = ("table", "json")
 
@@ -49,6 +49,80 @@ def read_match_input(path: Path) -> tuple[pl.DataFrame, list[Any]]:
     return conform(table.data), table.problems
 
 
+def _store_engine(db: str | None) -> Any | None:
+    """The store to read patents, pools and the champion model from: ``--db``, else $INNOCREDIT_DATABASE_URL, else
+    ./innocredit.db when that file exists (``match`` never creates a database)."""
+    import os
+
+    from innocredit.services.database import database_url
+
+    if db is None and not os.environ.get("INNOCREDIT_DATABASE_URL"):
+        url = database_url(None)
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+            return None
+    return open_database(db)
+
+
+def _enrich_for_match(df: pl.DataFrame, *, risk_model: str | None, bank: str | None, db: str | None,
+                      patents: Path | None) -> pl.DataFrame:
+    """What the web enriches with, from the same service: the bank's champion (else a demo model, with a warning),
+    the patents on record (the store, or ``--patents``), the pools on record and the guarantee schemes."""
+    from innocredit.services.matching import enrich_for_matching, pools_on_record
+
+    model, model_name = None, None
+    if risk_model:
+        from innocredit.risk import load_model
+
+        try:
+            model = load_model(risk_model)
+        except Exception as exc:  # a missing or unreadable artefact
+            fail(f"cannot load risk model {risk_model!r}: {exc}")
+        model_name = risk_model
+    engine = _store_engine(db)
+    if bank and engine is None:
+        fail(f"--bank {bank}: no database to read its champion model from (give --db or run ingest first)")
+    patent_rows: pl.DataFrame | None = None
+    pools: list[dict[str, Any]] | None = None
+    if patents is not None:
+        from innocredit.cli.ip import read_patents
+
+        patent_rows, problems = read_patents(patents)
+        if problems:
+            n = print_problems(problems)
+            err_console.print(f"{n} problem row(s) in {patents} left out of the IP capacity", highlight=False)
+    if engine is not None:
+        from innocredit.services import feeds
+        from innocredit.services import risk as risk_services
+        from innocredit.services.database import UnitOfWork
+
+        try:
+            with UnitOfWork(engine) as uow:
+                if model is None and bank:
+                    model, key, row = risk_services.champion_model(uow.session, bank)
+                    if model is not None:
+                        model_name = f"{bank} champion {key}"
+                    else:
+                        err_console.print(f"warning: bank {bank} has no usable champion model"
+                                          + (f" ({row['id']}: artefact unreadable)" if row else ""), highlight=False)
+                pools = pools_on_record(uow.session)
+            if patent_rows is None:
+                stored = feeds.patents_as_of(engine)
+                patent_rows = stored if stored.height else None
+        finally:
+            engine.dispose()
+    result = enrich_for_matching(df, risk_model=model, risk_model_name=model_name, demo_model=model is None,
+                                 patents=patent_rows, pools=pools if pools is not None else
+                                 ([] if patent_rows is not None else None))
+    if result.pd_source:
+        err_console.print(f"PD grade: {result.pd_source}", highlight=False)
+    for w in result.warnings:
+        err_console.print(f"warning: {w}", highlight=False, markup=False)
+    if patent_rows is None:
+        err_console.print("warning: no patents on record (no store, no --patents): IP pledge and patent-pool "
+                          "capacity are unknown", highlight=False)
+    return result.table
+
+
 def match_cmd(
     input: Path = typer.Option(..., "--input", "-i", help="feature table (CSV, JSON Lines or Parquet), "
                                "optionally with enrichment columns (pd_grade, innovation_points, ...)"),
@@ -57,8 +131,14 @@ def match_cmd(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the long table (csv/jsonl/parquet)"),
     products_dir: Path | None = typer.Option(None, "--products", help="directory of product YAML files"),
     consent: str = typer.Option("if_present", "--consent", help="if_present or require (consent columns)"),
-    enrich: bool = typer.Option(False, "--enrich", help="add evaluation scores (and PD with --risk-model) first"),
+    enrich: bool = typer.Option(False, "--enrich", help="add what the web adds first: evaluations, PD grade (the "
+                                "bank's champion, else a demo model), IP and pool capacity, guarantee scheme"),
     risk_model: str | None = typer.Option(None, "--risk-model", help="risk model artefact path or id (PD grade)"),
+    bank: str | None = typer.Option(None, "--bank", help="with --enrich: PD grade from this bank's champion model"),
+    patents: Path | None = typer.Option(None, "--patents", help="with --enrich: IP-office feed file (default: the "
+                                        "patents in the store)"),
+    db: str | None = typer.Option(None, "--db", help="database URL (default INNOCREDIT_DATABASE_URL or "
+                                  "./innocredit.db when it exists)"),
 ) -> None:
     """Every product for every enterprise: eligible or not (with the failed rule), limit, term, rate, rank."""
     from innocredit.ingest.tables import write_table
@@ -76,18 +156,19 @@ def match_cmd(
     if problems:
         n = print_problems(problems)
         fail(f"{n} problem(s) in {input}; fix them and run again")
-    if enrich or risk_model:
+    if enrich:
+        df = _enrich_for_match(df, risk_model=risk_model, bank=bank, db=db, patents=patents)
+    elif risk_model:
+        from innocredit.risk import load_model
         from innocredit.services.matching import enrich as add_enrichment
 
-        model = None
-        if risk_model:
-            from innocredit.risk import load_model
-
-            try:
-                model = load_model(risk_model)
-            except Exception as exc:  # a missing or unreadable artefact
-                fail(f"cannot load risk model {risk_model!r}: {exc}")
-        df = add_enrichment(df, risk_model=model)
+        try:
+            model = load_model(risk_model)
+        except Exception as exc:  # a missing or unreadable artefact
+            fail(f"cannot load risk model {risk_model!r}: {exc}")
+        df = add_enrichment(df, risk_model=model, schemes=False)
+    elif bank or patents is not None:
+        fail("--bank and --patents enrich the table: give --enrich with them")
     if uscc is not None:
         try:
             ranked = match_one(df, uscc, products, policy, consent=consent)
@@ -115,11 +196,15 @@ def match_cmd(
     summary = (out.group_by("product_id").agg(pl.col("eligible").sum().alias("eligible"),
                                                 pl.col("limit").sum().alias("total_limit"))
                .sort("product_id"))
+    firms_eligible = out.filter(pl.col("eligible"))["uscc"].n_unique()
     if fmt == "json":
-        echo_json({"enterprises": df.height, "rows": out.height, "output": str(output) if output else None,
+        echo_json({"enterprises": df.height, "enterprises_with_eligible_product": firms_eligible,
+                   "rows": out.height, "output": str(output) if output else None,
                    "summary": summary.to_dicts(), "matches": None if output else out.to_dicts()})
         return
     print(out if output is None else summary)
+    share = firms_eligible / df.height if df.height else 0.0
+    print(f"{firms_eligible:,} of {df.height:,} enterprises ({share:.1%}) have at least one eligible product")
 
 
 loans = typer.Typer(help="Loan lifecycle: apply, review, approve, contract, disburse, repay, schedule.",
@@ -339,21 +424,36 @@ def list_cmd(bank: str = _BANK, status: str | None = typer.Option(None, "--statu
 
 
 @loans.command("audit")
-def audit_cmd(db: str | None = _DB, fmt: str = _FMT) -> None:
-    """Verify the hash chain of the lending audit log (exit 1 when an entry was altered)."""
+def audit_cmd(db: str | None = _DB, fmt: str = _FMT,
+              anchor: bool = typer.Option(False, "--anchor", help="anchor the tail of a chain written before the "
+                                          "audit key existed (only an intact chain is anchored)")) -> None:
+    """Verify the lending audit log with the audit key (INNOCREDIT_AUDIT_KEY): the hash chain, each entry's MAC,
+    the head's anchor of the tail and the application and loan rows (exit 1 when anything was altered)."""
     from innocredit.services import lending as svc
     from innocredit.services.database import UnitOfWork
 
     _check_format(fmt)
     engine = open_database(db)
-    with UnitOfWork(engine) as uow:
-        check = svc.verify_audit_chain(uow.session)
-    engine.dispose()
+    try:
+        with UnitOfWork(engine) as uow:
+            check = svc.anchor_audit_chain(uow.session) if anchor else svc.verify_audit_chain(uow.session)
+    except ValueError as exc:
+        fail(str(exc), code=1)
+    finally:
+        engine.dispose()
     if fmt == "json":
         echo_json(check.as_dict())
     else:
-        typer.echo("audit chain intact" if check.ok else f"audit chain broken at seq {check.first_bad_seq}: "
-                   f"{check.reason}")
+        if check.ok:
+            typer.echo(f"audit chain intact: {check.entries} entries ({check.keyed_entries} keyed), tail "
+                       f"{'anchored' if check.anchored else 'empty'}, {check.rows_checked} rows match")
+        else:
+            typer.echo(f"audit chain broken at seq {check.first_bad_seq}: {check.reason}" if check.first_bad_seq
+                       else f"audit chain broken: {check.reason}")
+        for row in check.bad_rows:
+            typer.echo(f"  {row}")
+        for warning in check.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     if not check.ok:
         raise typer.Exit(1)
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from innocredit.coordination.flow import default_flow_policy
 from innocredit.core.money import Amount, money, to_fen
 from innocredit.lending import lifecycle as lc
-from innocredit.lending.audit import ChainCheck, canonical_json, verify_chain
+from innocredit.lending.audit import GENESIS, ChainCheck, Head, canonical_json, verify_chain, verify_rows
 from innocredit.lending.risk_sharing import allocate_loss, guarantee_fees
 from innocredit.lending.schedules import build_schedule
 from innocredit.lending.schema import Policy, Product, Scheme, load_policy, load_products, load_schemes
@@ -46,7 +46,8 @@ from innocredit.storage.lending import NotFound
 __all__ = ["NotFound", "apply", "submit", "review", "approve", "reject", "withdraw", "record_offer", "contract",
            "disburse", "repay", "update_delinquency", "default", "write_off", "close", "schedule", "repayments",
            "list_applications", "get_application", "list_loans", "get_loan", "guarantees", "loss_allocations",
-           "audit_entries", "verify_audit_chain", "sla_breaches", "record_reported_loans", "catalogue"]
+           "audit_entries", "verify_audit_chain", "anchor_audit_chain", "sla_breaches", "record_reported_loans",
+           "catalogue"]
 
 PLEDGE_KINDS = ("ip_pledge",)
 POOL_KINDS = ("patent_pool",)
@@ -75,13 +76,15 @@ def _today(on: dt.date | None) -> dt.date:
     return on or dt.date.today()
 
 
-def _audit(session: Session, *, bank_id: str, subject_type: str, subject_id: str, action: str,
-           from_state: str | None, to_state: str | None, actor: str, details: dict[str, Any] | None = None,
+def _audit(session: Session, *, row: repo.Application | repo.Loan, action: str, from_state: str | None,
+           to_state: str | None, actor: str, details: dict[str, Any] | None = None,
            at: dt.datetime | None = None) -> repo.AuditEntry:
+    """Append the entry about ``row`` (an application or a loan) with the digest of its audited fields now."""
     return repo.append_audit(session, {
         "at": (at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds"),
-        "bank_id": bank_id, "subject_type": subject_type, "subject_id": subject_id, "action": action,
-        "from_state": from_state, "to_state": to_state, "actor": actor, "details": canonical_json(details or {}),
+        "bank_id": row.bank_id, "subject_type": "application" if isinstance(row, repo.Application) else "loan",
+        "subject_id": row.id, "action": action, "from_state": from_state, "to_state": to_state, "actor": actor,
+        "details": canonical_json(details or {}), "row_digest": repo.audited_digest(row),
     })
 
 
@@ -90,8 +93,7 @@ def _move(session: Session, obj: repo.Application | repo.Loan, action: str, acto
     new = lc.transition(obj.status, action)
     old, obj.status = obj.status, new
     session.flush()
-    _audit(session, bank_id=obj.bank_id, subject_type="application" if isinstance(obj, repo.Application) else "loan",
-           subject_id=obj.id, action=action, from_state=old, to_state=new, actor=actor, details=details)
+    _audit(session, row=obj, action=action, from_state=old, to_state=new, actor=actor, details=details)
 
 
 def _now(on: dt.date | None) -> dt.datetime | None:
@@ -126,8 +128,7 @@ def apply(session: Session, *, bank_id: str, uscc: str, product_id: str, amount:
                            purpose=purpose, status="draft", complete=complete, created_by=actor, created_on=today)
     session.add(app)
     session.flush()
-    _audit(session, bank_id=bank_id, subject_type="application", subject_id=app.id, action="create",
-           from_state=None, to_state="draft", actor=actor,
+    _audit(session, row=app, action="create", from_state=None, to_state="draft", actor=actor,
            details={"uscc": uscc, "product_id": product.id, "amount": str(amt), "term_months": term_months})
     if complete:
         _submit(session, app, actor, today, _policy(policy), calendar)
@@ -186,8 +187,7 @@ def approve(session: Session, bank_id: str, application_id: str, approver: str, 
         app.approver2 = approver
     if not decision.final:
         session.flush()
-        _audit(session, bank_id=bank_id, subject_type="application", subject_id=app.id, action="first_approval",
-               from_state=app.status, to_state=app.status, actor=approver,
+        _audit(session, row=app, action="first_approval", from_state=app.status, to_state=app.status, actor=approver,
                details={"approvals_needed": decision.approvals_needed, "note": note})
         return repo.application_dict(app)
     app.decision_note = note
@@ -327,8 +327,7 @@ def contract(session: Session, bank_id: str, application_id: str, actor: str, *,
     if kind in POOL_KINDS and patent_pool_id:
         ip_services.allocate_pool(session, pool_id=patent_pool_id, loan_id=loan.id, bank_id=bank_id, uscc=app.uscc,
                                   amount=amount, on=day)
-    _audit(session, bank_id=bank_id, subject_type="loan", subject_id=loan.id, action="contract", from_state=None,
-           to_state="contracted", actor=actor,
+    _audit(session, row=loan, action="contract", from_state=None, to_state="contracted", actor=actor,
            details={"principal": str(amount), "rate": loan.rate, "term_months": term, "method": method,
                     "guarantee_scheme": guarantee_scheme, "guarantor_org_id": guarantor, "pool_scheme": pool_scheme,
                     "patent_pool_id": patent_pool_id,
@@ -462,8 +461,8 @@ def repay(session: Session, bank_id: str, loan_id: str, amount: Amount, actor: s
     session.flush()
     details = {"amount": str(repo.yuan(paid_p + paid_i)), "principal": str(repo.yuan(paid_p)),
                "interest": str(repo.yuan(paid_i)), "on": day.isoformat()}
-    _audit(session, bank_id=bank_id, subject_type="loan", subject_id=loan.id, action="repayment",
-           from_state=loan.status, to_state=loan.status, actor=actor, details=details)
+    _audit(session, row=loan, action="repayment", from_state=loan.status, to_state=loan.status, actor=actor,
+           details=details)
     if loan.outstanding_fen == 0 and _oldest_unpaid_due(rows) is None:
         loan.days_past_due, loan.dpd_bucket = 0, "current"
         _move(session, loan, "repay_in_full", actor)
@@ -655,9 +654,43 @@ def audit_entries(session: Session, bank_id: str | None = None, subject_id: str 
     return [repo.entry_dict(e) if raw else repo.decoded(e) for e in rows]
 
 
-def verify_audit_chain(session: Session) -> ChainCheck:
-    """Recompute the whole chain; an edited, deleted or inserted entry is reported by its seq."""
-    return verify_chain(repo.entry_dict(e) for e in repo.audit_rows(session))
+def verify_audit_chain(session: Session, key: str | None = None) -> ChainCheck:
+    """Recompute the whole chain with the audit key (``INNOCREDIT_AUDIT_KEY`` unless ``key`` is given): an edited,
+    deleted, inserted or foreign-keyed entry is reported by its seq, deleted last entries by the head's anchor, and
+    an application or loan row edited behind the log's back by its id (``bad_rows``)."""
+    dev = False
+    if key is None:
+        key, dev = repo.audit_key()
+    check = verify_chain((repo.entry_dict(e) for e in repo.audit_rows(session)), key=key,
+                         head=repo.audit_head(session) or Head(0, GENESIS, None))  # a deleted head is no escape
+    rows = repo.audited_rows(session)
+    bad = verify_rows(repo.last_row_digests(session), rows)
+    warnings = []
+    if dev:
+        warnings.append("INNOCREDIT_AUDIT_KEY is not set: the chain is keyed with the published development key, "
+                        "which proves nothing against someone who can write the database")
+    ok = check.ok and not bad
+    reason = check.reason if not check.ok else (f"{len(bad)} row(s) differ from the log" if bad else None)
+    return ChainCheck(ok, check.entries, check.first_bad_seq, reason, check.keyed_entries, check.anchored,
+                      len(rows), tuple(bad), tuple(warnings))
+
+
+def anchor_audit_chain(session: Session, key: str | None = None) -> ChainCheck:
+    """Anchor the tail of a chain written before the audit key existed (lending_0003): the hash chain and the rows
+    are verified first; only an intact chain is anchored. An anchored chain is left as it is."""
+    key = key or repo.audit_key()[0]
+    head = repo.audit_head(session)
+    entries = [repo.entry_dict(e) for e in repo.audit_rows(session)]
+    check = verify_chain(entries, key=key)
+    bad = verify_rows(repo.last_row_digests(session), repo.audited_rows(session))
+    last = (entries[-1]["seq"], entries[-1]["hash"]) if entries else (0, GENESIS)
+    if head is not None and (head.seq, head.hash) != last:
+        bad.append(f"the chain's head names entry {head.seq} but the last entry is {last[0]}")
+    if not check.ok or bad:
+        raise ValueError(f"audit: the chain does not verify, it is not anchored: {check.reason or bad[0]}")
+    if head is not None and head.mac is None:
+        repo.anchor_head(session, key)
+    return verify_audit_chain(session, key)
 
 
 # --------------------------------------------------------------------------- reads scoped to the caller

@@ -1,11 +1,13 @@
 """Lending tables and repositories: applications, offers, the loan register, schedules, repayments, guarantees,
-loss allocations and the hash-chained audit log.
+loss allocations and the hash-chained, keyed audit log.
 
 Repositories read and write rows; they make no decisions. The use cases (apply, approve, contract, disburse …)
 and their reactions in other areas live in ``innocredit.services.lending``. Money is stored as integer fen and
 returned as ``Decimal`` yuan; rates as decimal text. The audit log has no update or delete function: it is
 append-only, and its tail (``lending_audit_head``) is taken with a row lock so that concurrent writers append
-one after another.
+one after another. Each entry is sealed with the audit key (``INNOCREDIT_AUDIT_KEY``, see ``lending.audit``), the
+head carries the keyed anchor of the tail, and entries about an application or a loan carry the digest of the row's
+audited fields (:data:`APPLICATION_AUDITED`, :data:`LOAN_AUDITED`).
 
 The loan register (``lending_loans``) is the only register of loans: platform loans (``origin = 'platform'``,
 created by a contract) and loans a bank reports from outside the platform (``origin = 'bank_feed'`` from its
@@ -37,7 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from innocredit.core.money import from_fen
-from innocredit.lending.audit import GENESIS, entry_hash
+from innocredit.lending.audit import DEVELOPMENT_KEY, GENESIS, Head, entry_hash, entry_mac, head_mac, row_digest
+from innocredit.settings import Settings
 from innocredit.storage.base import Base
 
 ORIGINS = ("platform", "bank_feed", "push_answer")
@@ -191,6 +194,8 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(64))  # HMAC(audit key, "entry:" + hash); None before lending_0003
+    row_digest: Mapped[str | None] = mapped_column(String(64))  # the subject row's audited fields after the action
 
 
 class AuditHead(Base):
@@ -201,6 +206,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))  # HMAC(audit key, "head:<seq>:<hash>"): the tail's anchor
 
 
 # --------------------------------------------------------------------------- rows and dicts
@@ -235,7 +241,21 @@ def loan_dict(x: Loan) -> dict[str, Any]:
 def entry_dict(e: AuditEntry) -> dict[str, Any]:
     return {"seq": e.seq, "at": e.at, "bank_id": e.bank_id, "subject_type": e.subject_type,
             "subject_id": e.subject_id, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-            "actor": e.actor, "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash}
+            "actor": e.actor, "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash, "mac": e.mac,
+            "row_digest": e.row_digest}
+
+
+# the fields of a row that only a use case with an audit entry changes: the entry carries their digest
+APPLICATION_AUDITED = ("id", "bank_id", "uscc", "product_id", "amount_fen", "term_months", "status", "reviewer",
+                       "approver1", "approver2")
+LOAN_AUDITED = ("id", "application_id", "bank_id", "uscc", "product_id", "principal_fen", "rate", "term_months",
+                "method", "status", "guarantee_scheme", "pool_scheme", "guarantor_org_id", "patent_pool_id",
+                "disbursed_on", "outstanding_fen")
+
+
+def audited_digest(row: Application | Loan) -> str:
+    names = APPLICATION_AUDITED if isinstance(row, Application) else LOAN_AUDITED
+    return row_digest({n: getattr(row, n) for n in names})
 
 
 # --------------------------------------------------------------------------- repositories
@@ -247,8 +267,8 @@ def get_application(session: Session, bank_id: str | None, application_id: str, 
     q = select(Application).where(Application.id == application_id)
     if bank_id is not None:
         q = q.where(Application.bank_id == bank_id)
-    if lock:
-        q = q.with_for_update()
+    if lock:  # and re-read: an earlier read in this session must not hide a change committed while we waited
+        q = q.with_for_update().execution_options(populate_existing=True)
     row = session.execute(q).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no application {application_id} for bank {bank_id}")
@@ -260,7 +280,7 @@ def get_loan(session: Session, bank_id: str | None, loan_id: str, *, lock: bool 
     if bank_id is not None:
         q = q.where(Loan.bank_id == bank_id)
     if lock:
-        q = q.with_for_update()
+        q = q.with_for_update().execution_options(populate_existing=True)
     row = session.execute(q).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no loan {loan_id} for bank {bank_id}")
@@ -366,21 +386,59 @@ def bulk_update_loans(session: Session, rows: list[dict[str, Any]], chunk: int =
         session.execute(update(Loan), rows[i:i + chunk])
 
 
-def append_audit(session: Session, entry: dict[str, Any]) -> AuditEntry:
-    """Append one entry to the chain. The head row is locked first, so two transactions never take the same
-    ``seq`` or the same ``prev_hash`` (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite serialises writers)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+def audit_key() -> tuple[str, bool]:
+    """The audit key (``INNOCREDIT_AUDIT_KEY``) and whether it is the published development key (not set)."""
+    key = Settings().audit_key
+    return (key, False) if key else (DEVELOPMENT_KEY, True)
+
+
+def append_audit(session: Session, entry: dict[str, Any], key: str | None = None) -> AuditEntry:
+    """Append one entry to the chain, sealed with the audit key, and move the head's keyed anchor to it. The head
+    row is locked first, so two transactions never take the same ``seq`` or the same ``prev_hash``
+    (PostgreSQL: ``SELECT … FOR UPDATE``, re-read after the wait; SQLite serialises writers)."""
+    key = key or audit_key()[0]
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
     if head is None:  # a database created without the migration's head row
         last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
         head = AuditHead(id=1, seq=last.seq if last else 0, hash=last.hash if last else GENESIS)
         session.add(head)
         session.flush()
     full = {**entry, "seq": head.seq + 1}
-    row = AuditEntry(**full, prev_hash=head.hash, hash=entry_hash(full, head.hash))
+    digest = entry_hash(full, head.hash)
+    row = AuditEntry(**full, prev_hash=head.hash, hash=digest, mac=entry_mac(digest, key))
     session.add(row)
-    head.seq, head.hash = row.seq, row.hash
+    head.seq, head.hash, head.mac = row.seq, row.hash, head_mac(row.seq, row.hash, key)
     session.flush()
     return row
+
+
+def audit_head(session: Session) -> Head | None:
+    h = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
+    return None if h is None else Head(h.seq, h.hash, h.mac)
+
+
+def anchor_head(session: Session, key: str) -> None:
+    """Set the keyed anchor of the head (a chain from before lending_0003; the caller verified it)."""
+    h = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                        .execution_options(populate_existing=True)).scalar_one()
+    h.mac = head_mac(h.seq, h.hash, key)
+    session.flush()
+
+
+def last_row_digests(session: Session) -> dict[tuple[str, str], str | None]:
+    """(subject_type, id) -> the row digest of the last entry about each application and loan."""
+    q = (select(AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.row_digest)
+         .where(AuditEntry.subject_type.in_(("application", "loan"))).order_by(AuditEntry.seq))
+    return {(t, i): d for t, i, d in session.execute(q)}
+
+
+def audited_rows(session: Session) -> dict[tuple[str, str], str]:
+    """(subject_type, id) -> the current digest of every application and platform loan."""
+    out = {("application", a.id): audited_digest(a) for a in session.execute(select(Application)).scalars()}
+    out.update({("loan", x.id): audited_digest(x)
+                for x in session.execute(select(Loan).where(Loan.origin == "platform")).scalars()})
+    return out
 
 
 def audit_rows(session: Session, *, bank_id: str | None = None, subject_id: str | None = None) -> list[AuditEntry]:
