@@ -525,12 +525,15 @@ def _facility(r: dict[str, Any], file: str) -> Facility:
     for i, q in enumerate(r["quotas"]):
         if q.get("assumption") and not q.get("reasoning"):
             raise PolicyError(file, f"$.relending.quotas[{i}].reasoning", "an assumption needs its one line of reasoning")
-    try:
-        quotas = tuple(Quota(dt.date.fromisoformat(q["from"]), Decimal(str(q["amount"])), q["source"])
-                       for q in r["quotas"])
-        lists = tuple((k, dt.date.fromisoformat(v)) for k, v in r["lists"].items())
-    except ValueError as exc:
-        raise PolicyError(file, "$.relending", f"not a calendar date: {exc}") from exc
+    def day(text: str, path: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise PolicyError(file, path, f"not a calendar date {text!r}: {exc}") from exc
+
+    quotas = tuple(Quota(day(q["from"], f"$.relending.quotas[{i}].from"), Decimal(str(q["amount"])), q["source"])
+                   for i, q in enumerate(r["quotas"]))
+    lists = tuple((k, day(v, f"$.relending.lists.{k}")) for k, v in r["lists"].items())
     return Facility(Decimal(str(r["share_of_principal"])), Decimal(str(r["rate"])), int(r["term_months"]),
                     int(r["max_extensions"]), quotas, lists, Decimal(str(r["pass_through"])))
 

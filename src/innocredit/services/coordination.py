@@ -27,6 +27,7 @@ from innocredit.coordination.consent import (
     as_utc,
     decide,
     default_consent_policy,
+    default_field_categories,
     validate_grant,
 )
 from innocredit.coordination.flow import Answer, FlowPolicy, default_flow_policy, overdue, validate_answer
@@ -82,14 +83,19 @@ def _to_domain(c: repo.CoordConsent) -> Consent:
 
 def grant_consent(session: Session, *, uscc: str, bank_id: str, categories: Iterable[str],
                   valid_until: dt.datetime, valid_from: dt.datetime | None = None, purpose: str | None = None,
-                  now: dt.datetime | None = None, policy: ConsentPolicy | None = None) -> dict[str, Any]:
-    """The enterprise ``uscc`` opens ``categories`` of its data to ``bank_id`` for [valid_from, valid_until)."""
+                  now: dt.datetime | None = None, policy: ConsentPolicy | None = None,
+                  banks: Iterable[str] | None = None) -> dict[str, Any]:
+    """The enterprise ``uscc`` opens ``categories`` of its data to ``bank_id`` for [valid_from, valid_until).
+    ``banks``: the bank ids a consent may name (the platform's active bank organisations); ``None`` skips the
+    check (a caller without an organisation register, such as a batch)."""
     now = _now(now)
     policy = policy or default_consent_policy()
     if err := uscc_error(uscc):
         raise CoordinationInputError(err)
     if not bank_id:
-        raise CoordinationInputError("bank id is empty")
+        raise CoordinationInputError("bank_id: empty")
+    if banks is not None and bank_id not in set(banks):
+        raise CoordinationInputError(f"bank_id: {bank_id!r} is not a bank on this platform")
     start = as_utc(valid_from) if valid_from else now
     cats = validate_grant(policy, categories, start, as_utc(valid_until))
     row = repo.add_consent(session, uscc=uscc, bank_id=bank_id, categories=cats, valid_from=start,
@@ -98,12 +104,23 @@ def grant_consent(session: Session, *, uscc: str, bank_id: str, categories: Iter
     return _consent_dict(row, now)
 
 
+def platform_banks(session: Session) -> set[str]:
+    """The ids of the platform's active bank organisations (the banks a consent may name)."""
+    from innocredit.services.platform import list_organisations
+
+    return {o.id for o in list_organisations(session, kind="bank") if o.active}
+
+
 def revoke_consent(session: Session, *, consent_id: int, uscc: str, now: dt.datetime | None = None) -> dict[str, Any]:
     """The enterprise revokes one of its consents, with immediate effect (a later revocation keeps the first)."""
     now = _now(now)
-    row = repo.get_consent(session, consent_id)
-    if row.uscc != uscc:
-        raise NotFound(f"no consent {consent_id} of enterprise {uscc}")
+    try:
+        row = repo.get_consent(session, consent_id)
+    except NotFound:
+        row = None
+    if row is None or row.uscc != uscc:
+        # one message for "no such consent" and "another firm's": the answer does not disclose which
+        raise NotFound(f"no consent {consent_id} of this enterprise")
     if row.revoked_at is None:
         row.revoked_at = now
         session.flush()
@@ -352,15 +369,21 @@ def _answer(session: Session, push: repo.CoordPush, answer: Answer, now: dt.date
 
 
 def relending_eligible(session: Session, *, uscc: str, push_id: int | None, product_kind: str | None) -> bool:
-    """Relending-eligible (科技创新再贷款 scope as the office applies it): a pushed firm that is a registered
-    technology SME or at or above the innovation-points line, or a loan of a technology product kind."""
+    """Relending-eligible (科技创新和技术改造再贷款): the one definition of ``innocredit.lending.relending`` —
+    the firm is on an official list today (the S&T department's 科技型中小企业 入库 recorded on its application
+    item, or an imported list, ``services.relending``) and the product does not exclude relending. Our own
+    score (innovation points) does not qualify a firm."""
+    from innocredit.lending.relending import relending_eligible as eligible
+    from innocredit.services import relending as relending_services
+
+    listed: dict[str, object] = dict(relending_services.firm_listed(session, uscc, dt.datetime.now(dt.UTC).date()))
     if push_id is not None:
         push = repo.get_push(session, push_id, None)
         item = session.get(repo.CoordRecommendationItem, push.reco_item_id)
         app = session.get(repo.CoordApplicationItem, item.application_item_id) if item else None
-        if app is not None and (app.tech_sme or (app.innovation_points or 0) >= RELENDING_POINTS):
-            return True
-    return product_kind in TECH_PRODUCT_KINDS
+        if app is not None:
+            listed["tech_sme_registered"] = app.tech_sme
+    return eligible(listed, product_relending=relending_services.product_allows_relending(product_kind))
 
 
 def _register_reported_loan(session: Session, push: repo.CoordPush, now: dt.datetime) -> None:
@@ -532,12 +555,34 @@ def all_pushes(session: Session, *, status: str | None = None) -> list[dict[str,
     return [_push_dict(p) for p in session.scalars(stmt)]
 
 
-def bank_visible_usccs(session: Session, bank_id: str, now: dt.datetime | None = None) -> set[str]:
-    """Firms a bank may see through coordination: pushed to it, or with a consent to it in force."""
+def consented_categories(session: Session, bank_id: str, now: dt.datetime | None = None,
+                         uscc: str | None = None) -> dict[str, set[str]]:
+    """The data categories each firm's consents in force open to this bank (firms with none are absent)."""
     now = _now(now)
-    pushed = set(session.scalars(select(repo.CoordPush.uscc).where(repo.CoordPush.bank_id == bank_id)))
-    consented = {c.uscc for c in repo.consents(session, bank_id=bank_id) if _to_domain(c).state(now) == "in_force"}
-    return pushed | consented
+    out: dict[str, set[str]] = {}
+    for c in repo.consents(session, bank_id=bank_id, uscc=uscc):
+        dom = _to_domain(c)
+        if dom.in_force(now):
+            out.setdefault(c.uscc, set()).update(dom.categories)
+    return out
+
+
+def pushed_usccs(session: Session, bank_id: str, states: Iterable[str] | None = None,
+                 uscc: str | None = None) -> set[str]:
+    """Firms pushed to this bank whose push is in one of ``states`` (default: any state)."""
+    stmt = select(repo.CoordPush.uscc).where(repo.CoordPush.bank_id == bank_id)
+    if states is not None:
+        stmt = stmt.where(repo.CoordPush.status.in_(list(states)))
+    if uscc is not None:
+        stmt = stmt.where(repo.CoordPush.uscc == uscc)
+    return set(session.scalars(stmt))
+
+
+def bank_visible_usccs(session: Session, bank_id: str, now: dt.datetime | None = None) -> set[str]:
+    """Firms a bank may see through coordination: pushed to it (push not declined or finished), or with a
+    consent to it in force."""
+    grant = default_field_categories().push
+    return pushed_usccs(session, bank_id, grant.states) | set(consented_categories(session, bank_id, now))
 
 
 # ---------------------------------------------------------------- pages: filtered, sorted, paged reads
@@ -632,4 +677,36 @@ def requested_terms(session: Session, usccs: Iterable[str]) -> dict[str, dict[st
     for it in session.scalars(select(item).where(item.uscc.in_(wanted)).order_by(item.recorded_at, item.id)):
         out[it.uscc] = {"amount": it.requested_amount, "term_months": it.requested_term_months,
                         "purpose": it.loan_purpose, "innovation_points": it.innovation_points}
+    return out
+
+
+def monthly_story(session: Session, *, enterprises: pl.DataFrame, months: int = 12,
+                  as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """The seed's headline figures month by month, ending with the month of ``as_of`` (default: the latest push,
+    i.e. the end of the demo year): coverage over the 12 months to each month's end, and for the month itself the
+    median calendar days from push to credit, the unsecured share of the amount lent, first loans and the
+    relending-eligible amount."""
+    loans = loan_repo.register_frame(session)
+    pushes = repo.pushes_frame(session)
+    if as_of is None:
+        as_of = (pushes["pushed_at"].max().date() if pushes.height else dt.date.today())  # type: ignore[union-attr]
+    ends: list[dt.date] = []
+    y, m = as_of.year, as_of.month
+    for _ in range(months):
+        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+        ends.append(nxt - dt.timedelta(days=1))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    out = []
+    for end in reversed(ends):
+        start = end.replace(day=1)
+        month = compute_metrics(enterprises, loans, pushes, end, start, None)
+        year = compute_metrics(enterprises, loans, pushes, end, None, None)
+        g = month.row(0, named=True) if month.height else {}
+        r = year.row(0, named=True) if year.height else {}
+        out.append({"month": start.strftime("%Y-%m"), "since": start.isoformat(), "as_of": end.isoformat(),
+                    "coverage_rate": r.get("coverage_rate"),
+                    "days_push_to_credit_median": g.get("days_push_to_credit_median"),
+                    "unsecured_share": g.get("unsecured_share_amount"),
+                    "first_loans": g.get("first_loans_count") or 0,
+                    "relending_eligible_amount": g.get("relending_eligible_amount") or 0.0})
     return out
