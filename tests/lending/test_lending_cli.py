@@ -120,3 +120,41 @@ def test_loan_verbs_refuse_an_unreachable_database_clearly(tmp_path):
     assert res.exit_code == 2, res.output
     assert "cannot open database" in res.output and "no-such-dir" in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_match_enrich_as_the_web_does_without_a_store(tmp_path, monkeypatch):
+    """No database here: PD grades from the demo scorecard (with a warning), IP capacity from --patents, no pool
+    on record, guarantee scheme from the schemes' scopes; a third of the firms at least get a product."""
+    import polars as pl
+
+    import innocredit.ip.sample as sample
+    from innocredit.synthetic import feature_table
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INNOCREDIT_DATABASE_URL", raising=False)
+    table = feature_table(600, 3)
+    feats = tmp_path / "f.parquet"
+    table.write_parquet(feats)
+    patents = sample.synthetic_patents(900, usccs=table["uscc"].head(150).to_list())
+    pfile = tmp_path / "ip.parquet"
+    patents.write_parquet(pfile)
+    res = runner.invoke(app, ["match", "--input", str(feats), "--enrich", "--patents", str(pfile),
+                              "--format", "json", "--output", str(tmp_path / "m.parquet")])
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    assert body["enterprises"] == 600 and body["enterprises_with_eligible_product"] >= 200
+    err = " ".join(res.stderr.split())
+    assert "demo scorecard" in err and "not validated" in err
+    assert not (tmp_path / "innocredit.db").exists()  # match never creates a database
+    m = pl.read_parquet(tmp_path / "m.parquet")
+    reasons = set(m["failed_reason_en"].drop_nulls().to_list())
+    for col in ("pd_grade", "ip_pledge_capacity", "pool_capacity", "guarantee_scheme"):
+        assert f"missing {col}" not in reasons, col
+    # firms without patents fail the patent rule, not a missing column
+    no_ip = m.filter((pl.col("product_id") == "ip_pledge_loan")
+                     & ~pl.col("uscc").is_in(table["uscc"].head(150).to_list()) & ~pl.col("eligible"))
+    assert no_ip.height and not no_ip.filter(pl.col("failed_reason_en").str.starts_with("missing")).height
+    assert (m.filter(pl.col("product_id") == "patent_pool_loan")["failed_reason_en"]
+            .is_in(["has a pledge share in a patent pool"]).sum() > 0)
+    bank = runner.invoke(app, ["match", "--input", str(feats), "--enrich", "--bank", "bank-hz-01"])
+    assert bank.exit_code == 2 and "no database" in " ".join(bank.stderr.split())

@@ -28,13 +28,24 @@ from innocredit.profile.features import conform
 from innocredit.risk.features import model_feature_exprs
 from innocredit.risk.reasons import reason_text
 from innocredit.services import feeds
-from innocredit.services.matching import enrich
+from innocredit.services.matching import enrich_for_matching, pools_on_record
 
 FeatureLoader = Callable[[], pl.DataFrame]
 
 
 def default_patents_loader(engine: Engine) -> FeatureLoader:
     return lambda: feeds.patents_as_of(engine)
+
+
+def default_pools_loader(engine: Engine) -> Callable[[], list[dict[str, Any]]]:
+    """The patent pools on record in the store (what matching's pool capacity reads)."""
+    from innocredit.services.database import unit_of_work
+
+    def load() -> list[dict[str, Any]]:
+        with unit_of_work(engine) as session:
+            return pools_on_record(session)
+
+    return load
 
 
 def default_loader(engine: Engine, features_path: str | None) -> FeatureLoader:
@@ -60,9 +71,11 @@ class DataService:
     """Caches the feature table and per-system evaluations; ``refresh()`` drops the caches."""
 
     def __init__(self, loader: FeatureLoader, ttl_seconds: float = 300.0,
-                 patents_loader: FeatureLoader | None = None) -> None:
+                 patents_loader: FeatureLoader | None = None,
+                 pools_loader: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self._loader = loader
         self._patents_loader = patents_loader
+        self._pools_loader = pools_loader
         self._ttl = ttl_seconds
         self._lock = threading.RLock()
         self._features: pl.DataFrame | None = None
@@ -184,17 +197,35 @@ class DataService:
             feats = feats.join(ev.select("uscc", pl.col("score").alias("innovation_points")), on="uscc", how="left")
         return feats
 
+    def pools(self) -> list[dict[str, Any]] | None:
+        """The patent pools on record (agreement and patents), once per data load; None without a pools loader."""
+        if self._pools_loader is None:
+            return None
+        with self._lock:
+            if "__pools__" not in self._evals:
+                try:
+                    self._evals["__pools__"] = self._pools_loader()
+                except Exception:  # no pool tables yet
+                    self._evals["__pools__"] = None
+            return self._evals["__pools__"]
+
     def enriched(self, model: Any | None = None, key: str = "") -> pl.DataFrame | None:
-        """The feature table with what matching needs from the other areas (points, PD grade with the bank's
-        model, IP value), computed once per data load and model."""
+        """The feature table with what matching needs from the other areas, through the same service as
+        ``innocredit match --enrich`` (``services.matching.enrich_for_matching``): evaluations, PD grade with the
+        bank's model, IP and pool capacity from the patents and pools on record, the guarantee scheme. Computed
+        once per data load and model. A bank without a model gets no PD grade here (offers are recorded with
+        their grade, so the web never prices with the command line's demo model)."""
         feats = self.features()
         with self._lock:
             ck = "__enriched__" + key
             if ck not in self._evals:
                 base = with_model_features(feats) if model is not None else feats
                 patents = self.patents()
-                self._evals[ck] = enrich(base, risk_model=model, patents=patents if patents is not None and
-                                         patents.height else None)
+                has_patents = patents is not None and patents.height > 0
+                pools = self.pools()
+                self._evals[ck] = enrich_for_matching(
+                    base, risk_model=model, demo_model=False, patents=patents if has_patents else None,
+                    pools=pools if pools is not None else ([] if has_patents else None)).table
             return self._evals[ck]
 
     def offers(self, uscc: str, model: Any | None = None, key: str = "") -> list[dict[str, Any]] | None:
