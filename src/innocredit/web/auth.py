@@ -218,7 +218,8 @@ async def optional_principal(request: Request) -> Principal | None:
         # this session, and an API call from a page must carry the header
         if not csrf_bound_to_session(settings.secret_key, request) or (request.url.path.startswith("/api/") and not
                 csrf_valid(settings.secret_key, request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER))):
-            raise ProblemError(403, "missing or wrong CSRF token; reload the page and try again", "csrf")
+            raise ProblemError(403, "missing or wrong CSRF token; reload the page and try again (if it persists, "
+                               "log out and in again)", "csrf")
     request.state.principal = principal
     return principal
 
