@@ -153,3 +153,24 @@ def test_bad_list_rows_name_row_and_column(engine):
                             source="l.csv")
         with pytest.raises(svc.RelendingInputError, match="missing column"):
             svc.import_list(s, pl.DataFrame({"uscc": [LISTED]}), source="l.csv")
+
+
+def test_cli_import_list_and_ledger(tmp_path):
+    from typer.testing import CliRunner
+
+    from innocredit.cli import app
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    bad = tmp_path / "lists.csv"
+    bad.write_text(f"uscc,kind,valid_from\n{LISTED},high_tech,2025-01-01\n{OTHER},gazelle,2025-01-01\n")
+    runner = CliRunner()
+    r = runner.invoke(app, ["relending", "import-list", str(bad), "--database", db])
+    assert r.exit_code == 2 and "lists.csv: row 3, column kind" in r.output
+    good = tmp_path / "good.csv"
+    good.write_text(f"uscc,kind,valid_from,valid_to\n{LISTED},high_tech,2025-01-01,\n")
+    r = runner.invoke(app, ["relending", "import-list", str(good), "--database", db])
+    assert r.exit_code == 0 and '"added": 1' in r.output
+    r = runner.invoke(app, ["relending", "ledger", "--bank", "bank_a", "--on", "2025-06-30", "--database", db])
+    assert r.exit_code == 0 and "eligible loans      0" in r.output and "800000000000" in r.output
+    r = runner.invoke(app, ["relending", "ledger", "--bank", "bank_a", "--on", "30/06/2025", "--database", db])
+    assert r.exit_code == 2 and "--on: not a date" in r.output
