@@ -145,3 +145,112 @@ def decide(consents: Sequence[Consent], bank_id: str, uscc: str, categories: Ite
     else:
         reason = "categories not in any consent"
     return AccessDecision(False, cats, {c: covering[c] for c in cats if c in covering}, missing, reason)
+
+
+# ---------------------------------------------------------------- which category each field belongs to
+
+_GRANT: dict[str, Any] = {
+    "type": "object", "required": ["states", "categories"], "additionalProperties": False,
+    "properties": {"states": {"type": "array", "items": ID}, "loan_states": {"type": "array", "items": ID},
+                   "categories": {"type": "array", "items": ID},
+                   "assumption": {"type": "boolean"}, "reason": {"type": "string", "minLength": 1}},
+}
+FIELD_CATEGORIES_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["id", "version", "public", "categories", "grants"], "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string"}, "version": {"type": "string"},
+        "public": {"type": "array", "items": ID},
+        "feeds": {"type": "object", "additionalProperties": ID},
+        "categories": {"type": "object", "minProperties": 1, "propertyNames": ID,
+                       "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}}},
+        "grants": {"type": "object", "required": ["push", "open_application"], "additionalProperties": False,
+                   "properties": {"push": _GRANT, "open_application": _GRANT}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A ground other than consent on which a bank sees a firm: its states and the categories it gives."""
+
+    states: frozenset[str]
+    categories: frozenset[str]
+    loan_states: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FieldCategories:
+    """Each feature-table field's one data category, the public categories, and the non-consent grants."""
+
+    version: str
+    field_category: dict[str, str]
+    public: frozenset[str]
+    push: Grant
+    open_application: Grant
+    feeds: dict[str, str] = field(default_factory=dict)  # feed id -> category, for feeds consent.yaml omits
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset(self.field_category.values())
+
+    def category(self, field_name: str) -> str | None:
+        return self.field_category.get(field_name)
+
+    def needed(self, fields: Iterable[str]) -> frozenset[str] | None:
+        """The categories a computation over ``fields`` reads; ``None`` when a field is in no category (such a
+        computation is shown only to who sees everything)."""
+        out = set()
+        for f in fields:
+            cat = self.field_category.get(f)
+            if cat is None:
+                return None
+            out.add(cat)
+        return frozenset(out)
+
+    def filter(self, row: dict[str, Any], allowed: Iterable[str] | None) -> dict[str, Any]:
+        """The fields of ``row`` whose category is in ``allowed`` (``None``: every field). A field in no
+        category is withheld from a restricted reader."""
+        if allowed is None:
+            return dict(row)
+        keep = set(allowed) | self.public
+        return {k: v for k, v in row.items() if self.field_category.get(k) in keep}
+
+
+def load_field_categories(source: str | Path = "field_categories.yaml",
+                          consent: ConsentPolicy | None = None) -> FieldCategories:
+    """Load the field table; every consent category must own a field, and each field appear once."""
+    data = read_policy(source, FIELD_CATEGORIES_SCHEMA)
+    name = str(source)
+    owner: dict[str, str] = {}
+    for cat, fields in data["categories"].items():
+        for f in fields:
+            if f in owner:
+                raise ConsentError(f"{name}: field {f!r} is in two categories ({owner[f]}, {cat})")
+            owner[f] = cat
+    known = set(data["categories"])
+    consent = consent or default_consent_policy()
+    missing = [c for c in consent.categories if c not in known]
+    if missing:
+        raise ConsentError(f"{name}: consent categories without fields: {', '.join(missing)}")
+    grants = {}
+    for key, g in data["grants"].items():
+        unknown = [c for c in g["categories"] if c not in known]
+        if unknown:
+            raise ConsentError(f"{name}: grants.{key}.categories: unknown {', '.join(unknown)}")
+        grants[key] = Grant(frozenset(g["states"]), frozenset(g["categories"]), frozenset(g.get("loan_states", ())))
+    unknown_public = [c for c in data["public"] if c not in known]
+    if unknown_public:
+        raise ConsentError(f"{name}: public: unknown {', '.join(unknown_public)}")
+    feeds = dict(data.get("feeds") or {})
+    for feed, cat in feeds.items():
+        if cat not in known:
+            raise ConsentError(f"{name}: feeds.{feed}: unknown category {cat}")
+    for cid, c in consent.categories.items():
+        feeds.update({f: cid for f in c["feeds"]})
+    return FieldCategories(str(data["version"]), owner, frozenset(data["public"]), grants["push"],
+                           grants["open_application"], feeds)
+
+
+@lru_cache(maxsize=1)
+def default_field_categories() -> FieldCategories:
+    return load_field_categories()

@@ -63,7 +63,8 @@ async def grant(request: Request, principal: Principal = Depends(require_roles("
     with session_scope(request) as session, domain_call(request_lang(request)):
         service.grant_consent(session, uscc=uscc, bank_id=str(form.get("bank_id") or ""),
                               categories=[str(c) for c in form.getlist("categories")], valid_until=until,
-                              purpose=str(form.get("purpose") or "")[:300] or None)
+                              purpose=str(form.get("purpose") or "")[:300] or None,
+                              banks=service.platform_banks(session))
     return RedirectResponse("/me", status_code=303)
 
 

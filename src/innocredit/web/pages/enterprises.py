@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from innocredit.web import panels
-from innocredit.web.access import ensure_visible, visible_usccs
+from innocredit.web import access, panels
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.i18n import request_lang
@@ -31,20 +30,30 @@ def directory(request: Request, q: str | None = Query(None, max_length=100),
               principal: Principal = Depends(require_roles(*DIRECTORY_ROLES)),
               session: Session = SESSION) -> Response:
     data = request.app.state.data
-    df = filter_directory(data.features(), visible_usccs(session, principal), q or None, region or None,
+    found = access.sights(session, principal)
+    df = filter_directory(data.features(), None if found is None else set(found), q or None, region or None,
                           (industry or "").upper() or None)
-    system_id = panels.HEADLINE_SYSTEM if data.system(panels.HEADLINE_SYSTEM) else None
+    system = data.system(panels.HEADLINE_SYSTEM)
+    system_id = panels.HEADLINE_SYSTEM if system else None
+    needs = access.needed_by_system(system) if system else access.EVERYTHING
+
+    def sees_score(uscc: str) -> bool:
+        return found is None or found[uscc].covers(needs)
+
     if qualified in ("yes", "no"):
+        if found is not None:  # a qualification is a filter only over the firms whose score the bank sees
+            df = filter_directory(df, {u for u in found if sees_score(u)}, None, None, None)
         df = qualified_filter(data, df, system_id, qualified == "yes")
     total = df.height
     rows = df.slice((page - 1) * PAGE_SIZE, PAGE_SIZE).to_dicts()
     scores: dict[str, Any] = {}
     if system_id:
         for r in rows:
-            ev = data.evaluation_row(system_id, r["uscc"])
+            ev = data.evaluation_row(system_id, r["uscc"]) if sees_score(r["uscc"]) else None
             if ev:
                 scores[r["uscc"]] = ev
-    return render(request, "directory.html", rows=[summary(r) for r in rows], scores=scores, total=total, page=page,
+    shown = [r if found is None else found[r["uscc"]].filter(r) for r in rows]
+    return render(request, "directory.html", rows=[summary(r) for r in shown], scores=scores, total=total, page=page,
                   pages=max(1, -(-total // PAGE_SIZE)), q=q or "", region=region or "", industry=industry or "",
                   qualified=qualified or "", system_id=system_id)
 
@@ -52,11 +61,12 @@ def directory(request: Request, q: str | None = Query(None, max_length=100),
 @router.get("/enterprises/{uscc}")
 def profile(uscc: str, request: Request, system: str | None = Query(None, max_length=64),
             principal: Principal = Depends(require_roles(*PROFILE_ROLES)), session: Session = SESSION) -> Response:
-    ensure_visible(session, principal, uscc)
+    sight = access.ensure_visible(session, principal, uscc, needs=None)
     data = request.app.state.data
     row = data.row(uscc)
     if row is None:
         raise ProblemError(404, "enterprise not found", "not-found")
+    row = sight.filter(row)  # what this account sees; the template reads nothing else
     lang = request_lang(request)
-    ctx = panels.profile_context(request, session, principal, uscc, row, system, lang)
+    ctx = panels.profile_context(request, session, principal, uscc, row, system, lang, sight)
     return render(request, "enterprise.html", ent=summary(row), row=row, **ctx)

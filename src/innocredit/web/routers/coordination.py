@@ -167,7 +167,8 @@ def grant(body: ConsentIn, principal: Principal = Depends(require_roles("enterpr
     """The enterprise opens categories of its data to a bank until ``valid_until``."""
     with domain_call():
         return service.grant_consent(session, uscc=principal.uscc or "", bank_id=body.bank_id,
-                                     categories=body.categories, valid_until=body.valid_until, purpose=body.purpose)
+                                     categories=body.categories, valid_until=body.valid_until, purpose=body.purpose,
+                                     banks=service.platform_banks(session))
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentOut)

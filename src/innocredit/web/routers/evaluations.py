@@ -1,4 +1,7 @@
-"""Evaluations: the indicator systems, results per enterprise, running one, and the explanation."""
+"""Evaluations: the indicator systems, results per enterprise, running one, and the explanation.
+
+A result is computed from many fields: a bank sees it only when the categories it holds for the firm cover every
+field the system reads (``web.access.needed_by_system``)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 import innocredit.evaluation.engine  # noqa: F401  (wired only when the evaluation area is installed)
-from innocredit.web.access import ensure_visible, visible_usccs
+from innocredit.web import access
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
@@ -60,12 +63,14 @@ def enterprise_evaluations(uscc: str, request: Request, page: PageParams = Depen
                            principal: Principal = Depends(require_roles(*READERS)),
                            session: Session = SESSION) -> dict:
     """The enterprise's result under every indicator system."""
-    ensure_visible(session, principal, uscc)
+    sight = access.ensure_visible(session, principal, uscc, needs=None)
     data = request.app.state.data
     if not data.has(uscc):
         raise ProblemError(404, "enterprise not found", "not-found")
     items = []
     for sid, system in data.systems().items():
+        if not sight.covers(access.needed_by_system(system)):
+            continue
         row = data.evaluation_row(sid, uscc)
         if row is not None:
             items.append(evaluation_result(row, system))
@@ -82,9 +87,10 @@ def list_evaluations(request: Request, system: str = Query(..., max_length=64), 
     sys_obj = _system(request, system)
     ev = request.app.state.data.evaluations(system)
     cond = pl.lit(True)
-    allowed = visible_usccs(session, principal)
-    if allowed is not None:
-        cond = cond & pl.col("uscc").is_in(sorted(allowed))
+    found = access.sights(session, principal)
+    if found is not None:
+        needs = access.needed_by_system(sys_obj)
+        cond = cond & pl.col("uscc").is_in(sorted(u for u, s in found.items() if s.covers(needs)))
     if qualified is not None:
         cond = cond & (pl.col("qualified").fill_null(False) == qualified)
     if min_score is not None:
@@ -99,8 +105,8 @@ def run_evaluation(body: RunEvaluation, request: Request,
                    principal: Principal = Depends(require_roles(*READERS)),
                    session: Session = SESSION) -> EvaluationResult:
     """Evaluate one enterprise with one system now, from its current profile."""
-    ensure_visible(session, principal, body.uscc)
     sys_obj = _system(request, body.system)
+    access.ensure_visible(session, principal, body.uscc, needs=access.needed_by_system(sys_obj))
     row = request.app.state.data.run_evaluation(body.system, body.uscc)
     if row is None:
         raise ProblemError(404, "enterprise not found", "not-found")
@@ -111,8 +117,7 @@ def run_evaluation(body: RunEvaluation, request: Request,
 def explain(uscc: str, system_id: str, request: Request, lang: str = Query("zh", pattern="^(zh|en)$"),
             principal: Principal = Depends(require_roles(*READERS)), session: Session = SESSION) -> dict:
     """Why the enterprise scored what it did, and the cheapest path to the policy line."""
-    ensure_visible(session, principal, uscc)
-    _system(request, system_id)
+    access.ensure_visible(session, principal, uscc, needs=access.needed_by_system(_system(request, system_id)))
     out = request.app.state.data.explain(system_id, uscc, lang)
     if out is None:
         raise ProblemError(404, "no explanation for this enterprise", "not-found")
