@@ -17,7 +17,7 @@ from rich.table import Table
 from innocredit.cli._common import dumps, echo_json, err_console, fail, print_problems
 
 systems_app = typer.Typer(help="Indicator systems: list, show, validate.", no_args_is_help=True)
-FORMATS = ("csv", "jsonl", "parquet", "json")
+FORMATS = ("csv", "jsonl", "parquet", "xlsx", "json")
 
 
 def _system(ref: str):  # type: ignore[no-untyped-def]
@@ -88,16 +88,23 @@ def _write(results: Any, system: Any, output: Path | None, fmt: str) -> None:
         results.write_parquet(output)
     elif fmt == "jsonl":
         results.write_ndjson(output)
-    else:
+    else:  # csv and xlsx: lists joined with ";", text guarded against formula injection
+        from innocredit.ingest.tables import guard_formulas, write_workbook
+
         lists = [c for c, t in results.schema.items() if isinstance(t, pl.List)]
-        results.with_columns(pl.col(c).list.join(";") for c in lists).write_csv(output)
+        flat = results.with_columns(pl.col(c).list.join(";") for c in lists)
+        if fmt == "xlsx":
+            write_workbook({"results": flat}, output)
+        else:
+            guard_formulas(flat).write_csv(output)
 
 
 def evaluate(
     system: str = typer.Option(..., "--system", help="system id (see `innocredit systems list`) or a YAML file"),
-    input: Path = typer.Option(..., "--input", help="feature table: .csv, .jsonl or .parquet"),  # noqa: A002
-    output: Path | None = typer.Option(None, "--output", help="write results here"),
-    fmt: str | None = typer.Option(None, "--format", help="csv, jsonl, parquet or json (default: by --output "
+    input: Path = typer.Option(..., "--input", help="feature table: .csv, .jsonl, .parquet or .xlsx"),  # noqa: A002
+    sheet: str | None = typer.Option(None, "--sheet", help="the Excel sheet to read (default: the first)"),
+    output: Path | None = typer.Option(None, "--output", help="write results here (.csv, .jsonl, .parquet, .xlsx)"),
+    fmt: str | None = typer.Option(None, "--format", help="csv, jsonl, parquet, xlsx or json (default: by --output "
                                                           "extension, else json on stdout)"),
     as_of: str | None = typer.Option(None, "--as-of", help="evaluate as of this date instead of each row's as_of"),
     store: bool = typer.Option(False, "--store", help="store the run and its results in the database"),
@@ -108,7 +115,7 @@ def evaluate(
     from innocredit.evaluation import evaluate as run
 
     if fmt is None:
-        fmt = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl"}.get(
+        fmt = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".xlsx": "xlsx"}.get(
             output.suffix.lower(), "json") if output is not None else "json"
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -116,7 +123,7 @@ def evaluate(
 
     sysdef = _system(system)
     date = _as_of(as_of)
-    features = _features(input)
+    features = _features(input, sheet)
     try:
         results = run(sysdef, features, date)
     except InputError as exc:
@@ -224,11 +231,12 @@ def systems_validate(file: Path = typer.Argument(..., help="a system YAML file")
 
 def explain(
     system: str = typer.Option(..., "--system", help="system id or YAML file"),
-    input: Path = typer.Option(..., "--input", help="feature table: .csv, .jsonl or .parquet"),  # noqa: A002
+    input: Path = typer.Option(..., "--input", help="feature table: .csv, .jsonl, .parquet or .xlsx"),  # noqa: A002
     uscc: str = typer.Option(..., "--uscc", help="the enterprise to explain"),
     lang: str = typer.Option("en", "--lang", help="zh or en"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
     as_of: str | None = typer.Option(None, "--as-of", help="evaluate as of this date"),
+    sheet: str | None = typer.Option(None, "--sheet", help="the Excel sheet to read (default: the first)"),
 ) -> None:
     """Explain one enterprise's evaluation: values, points, bands, the reachable range, the smallest single
     changes and the cheapest combination of changes that qualifies."""
@@ -241,7 +249,7 @@ def explain(
         fail(f"--format must be text or json, not {fmt!r}")
     sysdef = _system(system)
     date = _as_of(as_of)
-    features = _features(input)
+    features = _features(input, sheet)
     from innocredit.evaluation.context import InputError
 
     try:
