@@ -128,3 +128,47 @@ def test_empty_inputs_give_zeros_not_errors():
     assert df.height in (0, 1)
     if df.height:
         assert df["loans_count"][0] == 0
+
+
+# NFRA 活跃经营小微主体融资覆盖率 beside our definition. Size standard (工信部联企业〔2011〕300号), medium lower bounds:
+# software / information I: 100 staff and 10M revenue; industry C: 300 staff and 20M; wholesale F51: 20 staff and
+# 50M; other (M): 100 staff. Small or micro when any measure is below its bound.
+SIZE = pl.DataFrame({
+    "uscc": ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "92330106MA2IND001", "S9"],
+    "industry_code": ["I6513", "I6513", "I6513", "M7320", "M7320", "F5191", "F5191", "F5211", "C3562"],
+    "employees": [100, 100, 99, 100, 99, 25, 25, 3, 0],
+    "revenue": [10_000_000.0, 9_999_999.0, 50_000_000.0, 1e6, 1e6, 50_000_000.0, 49_999_999.0, 3e8, 0.0],
+    "registry_status": ["active"] * 9,
+})
+# NFRA population: S2 (revenue below 10M), S3 (99 staff), S5 (99 staff), S7 (revenue below 50M), the individual
+# business (always, whatever its size); not S1 (both bounds met), S4 (100 staff), S6 (both met), S9 (no revenue
+# and no staff: not operating). Ours (<= 500 staff, <= 200M revenue): every firm but the individual business (300M).
+SIZE_LOANS = pl.DataFrame({
+    "loan_id": ["a", "b", "c", "d"], "uscc": ["S1", "S3", "92330106MA2IND001", "S9"],
+    "bank_id": ["bank-1"] * 4, "amount": [1e6] * 4, "disbursed_on": [dt.date(2026, 1, 1)] * 4,
+    "outstanding": [1e6] * 4, "status": ["active"] * 4,
+})
+
+
+def test_nfra_coverage_definition_by_hand():
+    empty = PUSHES.head(0)
+    ours = compute_metrics(SIZE, SIZE_LOANS, empty, AS_OF).row(0, named=True)
+    nfra = compute_metrics(SIZE, SIZE_LOANS, empty, AS_OF, coverage="nfra_active_small_micro").row(0, named=True)
+    assert (ours["active_small_firms"], ours["firms_with_loan"]) == (8, 3)          # S1, S3, S9
+    assert ours["coverage_rate"] == pytest.approx(3 / 8)
+    assert (nfra["active_small_firms"], nfra["firms_with_loan"]) == (5, 2)          # S3, the individual business
+    assert nfra["coverage_rate"] == pytest.approx(2 / 5)
+
+
+def test_report_names_the_coverage_definition():
+    from innocredit.coordination.metrics import default_metrics_policy, metrics_report
+
+    frame = compute_metrics(SIZE, SIZE_LOANS, PUSHES.head(0), AS_OF, coverage="nfra_active_small_micro")
+    rep = metrics_report(frame, AS_OF, None, None, coverage="nfra_active_small_micro")
+    assert "活跃经营小微主体融资覆盖率" in rep["definitions"]
+    assert rep["coverage_definition"]["id"] == "nfra_active_small_micro"
+    assert "工信部联企业〔2011〕300号" in rep["coverage_definition"]["source"]
+    assert rep["coverage_definition"]["assumptions"][0]["field"] == "active_requires_operations"
+    assert metrics_report(frame, AS_OF, None, None)["coverage_definition"]["id"] == "tech_sme_scale"
+    with pytest.raises(ValueError, match="unknown coverage definition 'pboc'"):
+        default_metrics_policy().coverage_definition("pboc")

@@ -20,10 +20,28 @@ from typing import Any
 
 import polars as pl
 
-from innocredit.coordination.policy import read_policy
+from innocredit.coordination.policy import PolicyError, read_policy
 
 BY_CHOICES = ("region", "industry", "bank")
 
+_TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+         "properties": {"zh": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}}}
+_BAND = {"type": "object", "required": ["industries"], "additionalProperties": False,
+         "minProperties": 2,
+         "properties": {"industries": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+                        **{k: {"type": "number", "exclusiveMinimum": 0}
+                           for k in ("employees", "revenue", "total_assets")}}}
+_DEFINITION = {
+    "type": "object", "required": ["name", "source", "population"], "additionalProperties": False,
+    "properties": {"name": _TEXT, "source": {"type": "string", "minLength": 1},
+                   "population": {"enum": ["small_firm", "size_standard"]},
+                   "individual_business_uscc_prefix": {"type": "string", "minLength": 1},
+                   "active_requires_operations": {"type": "boolean"},
+                   "assumptions": {"type": "array", "items": {
+                       "type": "object", "required": ["field", "reasoning"], "additionalProperties": False,
+                       "properties": {"field": {"type": "string"}, "reasoning": {"type": "string", "minLength": 1}}}},
+                   "size_standard": {"type": "array", "minItems": 1, "items": _BAND}},
+}
 METRICS_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["id", "version", "small_firm", "active_registry_statuses",
                                    "outstanding_loan_statuses", "points_bands"],
@@ -36,8 +54,42 @@ METRICS_SCHEMA: dict[str, Any] = {
         "active_registry_statuses": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "outstanding_loan_statuses": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "points_bands": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+        "coverage": {"type": "object", "required": ["default", "definitions"], "additionalProperties": False,
+                     "properties": {"default": {"type": "string"},
+                                    "definitions": {"type": "object", "minProperties": 1,
+                                                    "additionalProperties": _DEFINITION}}},
     },
 }
+
+
+@dataclass(frozen=True)
+class SizeBand:
+    """Medium-size lower bounds of one industry group (中小企业划型标准规定); small or micro below any of them."""
+
+    industries: tuple[str, ...]
+    bounds: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class CoverageDefinition:
+    id: str
+    name_zh: str
+    name_en: str
+    source: str
+    population: str  # "small_firm" (the scale limits) or "size_standard" (划型标准)
+    individual_prefix: str | None = None
+    active_requires_operations: bool = False
+    size_standard: tuple[SizeBand, ...] = ()
+    assumptions: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name_zh": self.name_zh, "name_en": self.name_en, "source": self.source,
+                "assumptions": [{"field": f, "reasoning": r} for f, r in self.assumptions]}
+
+
+OURS = CoverageDefinition("tech_sme_scale", "科技型中小企业规模口径融资覆盖率",
+                          "coverage of active small firms (tech-SME scale limits)",
+                          "国科发政〔2017〕115号 scale limits", "small_firm")
 
 
 @dataclass(frozen=True)
@@ -49,6 +101,15 @@ class MetricsPolicy:
     active_statuses: tuple[str, ...]
     outstanding_statuses: tuple[str, ...]
     points_bands: tuple[float, ...]
+    coverage_default: str = "tech_sme_scale"
+    coverage: tuple[CoverageDefinition, ...] = (OURS,)
+
+    def coverage_definition(self, choice: str | None) -> CoverageDefinition:
+        wanted = choice or self.coverage_default
+        for d in self.coverage:
+            if d.id == wanted:
+                return d
+        raise ValueError(f"unknown coverage definition {wanted!r}; one of {', '.join(d.id for d in self.coverage)}")
 
     def band_names(self) -> list[str]:
         b = self.points_bands
@@ -59,12 +120,30 @@ def _n(x: float) -> str:
     return str(int(x)) if float(x).is_integer() or x > 99.99 else str(x).replace(".", "_")
 
 
+def _definition(key: str, d: dict[str, Any]) -> CoverageDefinition:
+    bands = tuple(SizeBand(tuple(b["industries"]), tuple((k, float(b[k])) for k in ("employees", "revenue",
+                                                                                    "total_assets") if k in b))
+                  for b in d.get("size_standard", []))
+    return CoverageDefinition(key, d["name"]["zh"], d["name"]["en"], d["source"], d["population"],
+                              d.get("individual_business_uscc_prefix"), bool(d.get("active_requires_operations")),
+                              bands, tuple((a["field"], a["reasoning"]) for a in d.get("assumptions", [])))
+
+
 def load_metrics_policy(source: str | Path = "metrics.yaml") -> MetricsPolicy:
     d = read_policy(source, METRICS_SCHEMA)
     s = d["small_firm"]
+    cov = d.get("coverage")
+    definitions = tuple(_definition(k, v) for k, v in cov["definitions"].items()) if cov else (OURS,)
+    default = cov["default"] if cov else OURS.id
+    if default not in {x.id for x in definitions}:
+        raise PolicyError(str(source), "$.coverage.default", f"{default!r} is not one of the definitions")
+    for x in definitions:
+        if x.population == "size_standard" and not x.size_standard:
+            raise PolicyError(str(source), f"$.coverage.definitions.{x.id}.size_standard",
+                              "population size_standard needs the size_standard table")
     return MetricsPolicy(str(d["version"]), s.get("max_employees"), s.get("max_revenue"), s.get("max_total_assets"),
                          tuple(d["active_registry_statuses"]), tuple(d["outstanding_loan_statuses"]),
-                         tuple(float(x) for x in d["points_bands"]))
+                         tuple(float(x) for x in d["points_bands"]), default, definitions)
 
 
 @lru_cache(maxsize=1)
@@ -86,6 +165,46 @@ def active_small_expr(df: pl.DataFrame, as_of: dt.date, policy: MetricsPolicy) -
         if limit is not None:
             cond = cond & (_col_or_null(df, col, pl.Float64) <= limit).fill_null(True)
     return cond
+
+
+def small_micro_expr(df: pl.DataFrame, definition: CoverageDefinition) -> pl.Expr:
+    """Small or micro under the size standard: the band of the longest matching industry-code prefix, and any
+    known measure below its medium bound; an individual business (USCC prefix) always; all measures of the band
+    unknown, or an unknown industry with the catch-all's measure unknown, counts as small (unknown does not
+    disqualify)."""
+    industry = _col_or_null(df, "industry_code", pl.String).str.to_uppercase()
+    bands = sorted(((p, b) for b in definition.size_standard for p in b.industries),
+                   key=lambda pb: -len(pb[0]) if pb[0] != "*" else 1)
+    expr: Any = None
+    for prefix, band in bands:
+        below: pl.Expr = pl.lit(False)
+        all_known: pl.Expr = pl.lit(True)
+        for col, bound in band.bounds:
+            c = _col_or_null(df, col, pl.Float64)
+            below = below | (c < bound).fill_null(False)
+            all_known = all_known & c.is_not_null()
+        small = below | ~all_known
+        hit = pl.lit(True) if prefix == "*" else industry.str.starts_with(prefix.upper()).fill_null(False)
+        expr = pl.when(hit).then(small) if expr is None else expr.when(hit).then(small)
+    result = expr.otherwise(pl.lit(True)) if expr is not None else pl.lit(True)
+    if definition.individual_prefix:
+        individual = pl.col("uscc").cast(pl.String).str.starts_with(definition.individual_prefix).fill_null(False)
+        result = individual | result
+    return result
+
+
+def coverage_population_expr(df: pl.DataFrame, as_of: dt.date, policy: MetricsPolicy,
+                             definition: CoverageDefinition) -> pl.Expr:
+    """The denominator population of the coverage rate under ``definition``."""
+    if definition.population == "small_firm":
+        return active_small_expr(df, as_of, policy)
+    cond = _col_or_null(df, "registry_status", pl.String).is_in(list(policy.active_statuses)).fill_null(True)
+    cond = cond & (_col_or_null(df, "registered_on", pl.Date) <= as_of).fill_null(True)
+    if definition.active_requires_operations:
+        rev, emp = _col_or_null(df, "revenue", pl.Float64), _col_or_null(df, "employees", pl.Float64)
+        known = rev.is_not_null() | emp.is_not_null()
+        cond = cond & (~known | (rev > 0).fill_null(False) | (emp > 0).fill_null(False))
+    return cond & small_micro_expr(df, definition)
 
 
 def _group_key(by: str | None) -> pl.Expr:
@@ -116,16 +235,20 @@ def _ts_date(col: str) -> pl.Expr:
 
 def compute_metrics(enterprises: pl.DataFrame, loans: pl.DataFrame, pushes: pl.DataFrame, as_of: dt.date,
                     since: dt.date | None = None, by: str | None = None,
-                    policy: MetricsPolicy | None = None) -> pl.DataFrame:
-    """All coordination metrics for the period [since, as_of] (default: the 365 days up to as_of)."""
+                    policy: MetricsPolicy | None = None, coverage: str | None = None) -> pl.DataFrame:
+    """All coordination metrics for the period [since, as_of] (default: the 365 days up to as_of).
+
+    ``coverage`` chooses the coverage definition (``metrics.yaml`` ``coverage.definitions``; default the policy's
+    default, ``tech_sme_scale``); ``nfra_active_small_micro`` is the NFRA's 活跃经营小微主体融资覆盖率."""
     policy = policy or default_metrics_policy()
+    definition = policy.coverage_definition(coverage)
     since = since or (as_of - dt.timedelta(days=364))
     ent = enterprises.select(
         pl.col("uscc").cast(pl.String),
         _col_or_null(enterprises, "region_code", pl.String),
         _col_or_null(enterprises, "industry_code", pl.String),
         _col_or_null(enterprises, "innovation_points", pl.Float64),
-        active_small_expr(enterprises, as_of, policy).alias("active_small"),
+        coverage_population_expr(enterprises, as_of, policy, definition).alias("active_small"),
     ).unique("uscc", keep="last")
     total_active_small = int(ent["active_small"].sum())
 
@@ -235,9 +358,12 @@ def compute_metrics(enterprises: pl.DataFrame, loans: pl.DataFrame, pushes: pl.D
 
 
 def metrics_report(frame: pl.DataFrame, as_of: dt.date, since: dt.date | None, by: str | None,
-                   policy: MetricsPolicy | None = None) -> dict[str, Any]:
-    """JSON-ready result with provenance."""
+                   policy: MetricsPolicy | None = None, coverage: str | None = None) -> dict[str, Any]:
+    """JSON-ready result with provenance: ``definitions`` names the file, its version and the coverage definition
+    (shown on the dashboard); ``coverage_definition`` carries its id, names, source and assumptions."""
     policy = policy or default_metrics_policy()
     since = since or (as_of - dt.timedelta(days=364))
+    definition = policy.coverage_definition(coverage)
     return {"as_of": as_of.isoformat(), "since": since.isoformat(), "by": by or "all",
-            "definitions": f"metrics.yaml {policy.version}", "groups": frame.to_dicts()}
+            "definitions": f"metrics.yaml {policy.version}; coverage: {definition.name_zh} / {definition.name_en}",
+            "coverage_definition": definition.as_dict(), "groups": frame.to_dicts()}
