@@ -493,7 +493,15 @@ def test_secure_deployment_uses_host_prefixed_cookies_and_hsts(sec: tuple[TestCl
         assert any(x.startswith("__Host-ic_session=") and "Secure" in x and "HttpOnly" in x for x in cookies)
         assert not any(x.startswith("ic_session=") for x in cookies)
         assert c.get("/api/v1/auth/me").json()["username"] == "officer_a"  # the prefixed cookie authenticates
+        # logging out removes the prefixed cookies
+        r = c.post("/logout", data={"csrf_token": _csrf(c.get("/login").text)}, follow_redirects=False)
+        assert r.status_code == 303
+        gone = [x for x in r.headers.get_list("set-cookie") if "Max-Age=0" in x]
+        assert any(x.startswith("__Host-ic_session=") for x in gone) and any(x.startswith("__Host-ic_csrf=")
+                                                                              for x in gone)
+        assert c.get("/api/v1/auth/me").status_code == 401
         # a planted unprefixed session cookie (from a sibling subdomain, say) never reaches the app
         planted = TestClient(app, base_url="https://testserver")
-        planted.cookies.set("ic_session", c.cookies["__Host-ic_session"])
+        c2, _ = _page_login(app, "officer_a", base_url="https://testserver")
+        planted.cookies.set("ic_session", c2.cookies["__Host-ic_session"])
         assert planted.get("/api/v1/auth/me").status_code == 401
