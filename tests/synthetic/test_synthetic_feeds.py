@@ -153,8 +153,33 @@ def test_loans_are_coherent(feeds):
     ok = loans.filter(pl.col("default_12m") == 0)
     assert (ok["days_past_due"] < 90).all()
     assert (loans["maturity_on"] > loans["disbursed_on"]).all()
-    # every loan has its full 12-month window before the as-of date
-    assert loans["disbursed_on"].max() <= dt.date(2025, 6, 30)
+    # every loan with an outcome has its full 12-month window before the as-of date
+    labelled = loans.filter(pl.col("default_12m").is_not_null())
+    assert labelled["disbursed_on"].max() <= dt.date(2025, 6, 30)
+    # the recent vintage: first loans of the last year, to firms with no earlier loan, outcome not known yet,
+    # none matured by the as-of date
+    recent = loans.filter(pl.col("default_12m").is_null())
+    assert recent.height > 0
+    assert recent["disbursed_on"].min() >= dt.date(2025, 7, 1) and recent["disbursed_on"].max() <= AS_OF
+    assert (recent["maturity_on"] > AS_OF).all() and (recent["status"] != "repaid").all()
+    assert not recent["uscc"].is_in(labelled["uscc"].to_list()).any()
+    assert recent["uscc"].n_unique() == recent.height
+
+
+def test_the_year_before_the_as_of_date_has_loans_and_coverage_near_40_percent():
+    """The README's demo (2,000 firms, seed 42): firms with a loan balance on 2026-06-30 among the active firms
+    land near the seed's 40% coverage, and the metrics year (2025-07-01 .. 2026-06-30) has loans."""
+    from innocredit.synthetic import generate_feeds
+
+    feeds = generate_feeds(2000, 42)
+    loans = feeds["bank_loans"]
+    active = feeds["registry"].filter(pl.col("status") == "active")["uscc"]
+    balance = loans.filter((pl.col("outstanding") > 0) & (pl.col("disbursed_on") <= AS_OF)
+                           & pl.col("status").is_in(["active", "overdue"]))
+    coverage = balance.filter(pl.col("uscc").is_in(active.to_list()))["uscc"].n_unique() / active.len()
+    assert 0.35 <= coverage <= 0.45, coverage
+    in_year = loans.filter(pl.col("disbursed_on").is_between(dt.date(2025, 7, 1), AS_OF))
+    assert in_year.height >= 500
 
 
 def test_social_insurance_has_four_quarters_and_some_drops(feeds):

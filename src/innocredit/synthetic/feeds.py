@@ -38,6 +38,11 @@ from innocredit.synthetic.table import identity_frame
 AS_OF_DAYS = ref.AS_OF.toordinal() - EPOCH_ORDINAL
 QUARTER_ENDS = (dt.date(2025, 9, 30), dt.date(2025, 12, 31), dt.date(2026, 3, 31), dt.date(2026, 6, 30))
 LOAN_WINDOW = (dt.date(2023, 1, 1), dt.date(2025, 6, 30))  # disbursements; each has a full 12-month window
+# the year before the as-of date: recent first loans (outcome not known yet), what the year's metrics count
+RECENT_WINDOW = (dt.date(2025, 7, 1), dt.date(2026, 6, 30))
+# assumption: share of the active firms that never borrowed and got a first loan in the last year; set so that
+# the district's coverage (firms with a loan balance / active small firms) lands near the seed's 40%
+RECENT_FIRST_LOAN_SHARE = 0.62
 # grant lag (days) by kind: (min, max); pending filings are younger than ``max``
 GRANT_LAG = {"invention": (450, 1300), "utility_model": (150, 330), "design": (90, 240),
              "software_copyright": (30, 90), "trademark": (270, 400), "ic_layout": (60, 150),
@@ -349,6 +354,11 @@ class FeedBuilder:
         return pl.concat(parts).gather(positions).alias("patent_id")
 
     def bank_loans(self) -> pl.DataFrame:
+        """Two vintages of loans. History: disbursed in ``LOAN_WINDOW`` (each with its full 12-month outcome
+        window before the as-of date; the labels ``default_12m`` come from these). Recent first loans: disbursed in
+        the year before the as-of date (``RECENT_WINDOW``) to active firms that had never borrowed, a share
+        ``RECENT_FIRST_LOAN_SHARE``; their 12-month outcome is not known yet (``default_12m`` null), so they add
+        no label and change none (they run 12 months or more, so none has matured). The recent vintage is what the coverage and loan metrics of the year count."""
         p, rng = self.pop, self._rngs[6]
         n = p.n
         k = p["n_loans"]
@@ -361,19 +371,36 @@ class FeedBuilder:
         m = len(firm)
         disbursed = draws[firm, si]
         defaulted = p["defaulted"][firm] & (si == k[firm] - 1)
+        recent = np.zeros(m, dtype=bool)
+
+        # recent first loans: a separate stream, so the history (and every other feed) is unchanged by them
+        r_rng = self._rngs[8]
+        takes = (k == 0) & (p["registry_status"] == 0) & (r_rng.random(n) < RECENT_FIRST_LOAN_SHARE)
+        r_firm = np.nonzero(takes)[0]
+        r_lo, r_hi = _days(RECENT_WINDOW[0]), _days(RECENT_WINDOW[1])
+        r_disbursed = r_rng.integers(r_lo, r_hi + 1, len(r_firm))
+        firm = np.concatenate([firm, r_firm])
+        disbursed = np.concatenate([disbursed, r_disbursed])
+        defaulted = np.concatenate([defaulted, np.zeros(len(r_firm), dtype=bool)])
+        recent = np.concatenate([recent, np.ones(len(r_firm), dtype=bool)])
+        m_hist, m = m, len(firm)
+
+        def draw(fn: Callable[[np.random.Generator, int], np.ndarray]) -> np.ndarray:
+            """One draw per loan: the history from the feed's stream, the recent loans from theirs."""
+            return np.concatenate([fn(rng, m_hist), fn(r_rng, m - m_hist)])
 
         bank_city = np.array([b[1] for b in ref.BANKS])
         bank_w = np.array([b[2] for b in ref.BANKS])
-        bank = rng.choice(len(ref.BANKS), m, p=bank_w / bank_w.sum())
+        bank = draw(lambda g, size: g.choice(len(ref.BANKS), size, p=bank_w / bank_w.sum()))
         local_first = np.full(len(ref.REGIONS), -1)
         for i, r in enumerate(ref.REGIONS):
             hits = np.nonzero(bank_city == r[0][:4])[0]
             local_first[i] = hits[0] if len(hits) else -1
         local = local_first[p["region"][firm]]
-        bank = np.where((local >= 0) & (rng.random(m) < 0.45), local, bank)
+        bank = np.where((local >= 0) & (draw(lambda g, size: g.random(size)) < 0.45), local, bank)
 
         prod_w = np.array([x[1] for x in ref.LOAN_PRODUCTS])
-        product = rng.choice(len(ref.LOAN_PRODUCTS), m, p=prod_w / prod_w.sum())
+        product = draw(lambda g, size: g.choice(len(ref.LOAN_PRODUCTS), size, p=prod_w / prod_w.sum()))
         has_ip = (p["ip_class1"] + p["ip_class2"])[firm] > 0
         ip_products = np.isin(product, [i for i, x in enumerate(ref.LOAN_PRODUCTS) if x[0] in ("ip_pledge",
                                                                                               "patent_pool")])
@@ -381,12 +408,16 @@ class FeedBuilder:
         secured = np.array([x[2] for x in ref.LOAN_PRODUCTS])[product]
 
         revenue = np.nan_to_num(p["fy_revenue"][firm, 2])
-        base = np.where(revenue > 0, revenue * rng.uniform(0.05, 0.25, m), 1e6 * np.exp(0.5 * rng.standard_normal(m)))
+        share = draw(lambda g, size: g.uniform(0.05, 0.25, size))
+        noise = draw(lambda g, size: g.standard_normal(size))
+        base = np.where(revenue > 0, revenue * share, 1e6 * np.exp(0.5 * noise))
         amount = np.round(np.clip(base, 2e5, 3e7), -4)
         pd_ = p["default_probability"][firm]
-        rate = np.round(np.maximum(ref.LPR_1Y + 0.004 + 2.5 * pd_ + 0.003 * rng.standard_normal(m)
+        rate = np.round(np.maximum(ref.LPR_1Y + 0.004 + 2.5 * pd_ + 0.003 * draw(lambda g, size: g.standard_normal(size))
                                    - 0.004 * secured, ref.LPR_1Y - 0.002), 4)
-        term = rng.choice(np.array([6, 12, 24, 36]), m, p=(0.15, 0.55, 0.20, 0.10))
+        # recent loans run at least 12 months: none has matured (or shown its outcome) by the as-of date
+        term = np.concatenate([rng.choice(np.array([6, 12, 24, 36]), m_hist, p=(0.15, 0.55, 0.20, 0.10)),
+                               r_rng.choice(np.array([12, 24, 36]), m - m_hist, p=(0.65, 0.23, 0.12))])
         disb_dt = disbursed.astype("datetime64[D]")
         month = disb_dt.astype("datetime64[M]")
         day = (disb_dt - month.astype("datetime64[D]")).astype(np.int64)
@@ -394,17 +425,20 @@ class FeedBuilder:
                     + np.minimum(day, 27).astype("timedelta64[D]")).astype(np.int64)
 
         matured = maturity < AS_OF_DAYS
-        dpd = np.where(defaulted, 90 + rng.integers(0, 450, m), 0)
-        written_off = defaulted & (dpd > 360) & (rng.random(m) < 0.5)
-        overdue = ~defaulted & ~matured & (rng.random(m) < 0.03)
-        dpd = np.where(overdue, rng.integers(1, 60, m), dpd)
+        dpd = np.where(defaulted, 90 + draw(lambda g, size: g.integers(0, 450, size)), 0)
+        written_off = defaulted & (dpd > 360) & (draw(lambda g, size: g.random(size)) < 0.5)
+        overdue = ~defaulted & ~matured & (draw(lambda g, size: g.random(size)) < 0.03)
+        dpd = np.where(overdue, draw(lambda g, size: g.integers(1, 60, size)), dpd)
         status = np.select([written_off, defaulted, overdue, matured], [4, 3, 2, 1], 0)
         elapsed = np.clip((AS_OF_DAYS - disbursed) / np.maximum(maturity - disbursed, 1), 0, 1)
-        outstanding = np.select([written_off | (status == 1), defaulted],
-                                [0.0, amount * rng.uniform(0.3, 1.0, m)], amount * (1 - 0.8 * elapsed))
+        left = draw(lambda g, size: g.uniform(0.3, 1.0, size))
+        outstanding = np.select([written_off | (status == 1), defaulted], [0.0, amount * left],
+                                amount * (1 - 0.8 * elapsed))
         outstanding = np.round(outstanding, 2)
         year = days_to_year(disbursed)
         serial = affine_permutation(np.arange(m), 10**8, rng)
+        outcome = pl.Series("default_12m", defaulted.astype(np.int64))
+        outcome = pl.select(pl.when(pl.Series(recent)).then(None).otherwise(outcome)).to_series()
         return pl.DataFrame({
             "uscc": self._uscc_of(firm), "as_of": _const_date("as_of", ref.AS_OF, m),
             "loan_id": prefixed_ids("LN", year, serial, 8, "loan_id"),
@@ -417,7 +451,7 @@ class FeedBuilder:
             "outstanding": outstanding,
             "days_past_due": dpd.astype(np.int64),
             "status": _pick("status", LOAN_STATUSES, status),
-            "default_12m": defaulted.astype(np.int64),
+            "default_12m": outcome.alias("default_12m"),
         })
 
     def chunks(self, feed_id: str) -> Iterator[pl.DataFrame]:
