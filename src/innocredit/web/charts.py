@@ -21,8 +21,12 @@ def _text_width(text: str, font_px: float = 11.0) -> float:
 
 
 def hbar_chart(items: Sequence[tuple[str, float]], title: str = "", unit: str = "", width: int = 480,
-               max_value: float | None = None) -> Markup:
-    """Horizontal bars, one per (label, value); scales to its container (viewBox)."""
+               max_value: float | None = None, heading: bool = True) -> Markup:
+    """Horizontal bars, one per (label, value); scales to its container (viewBox). ``heading=False`` keeps the
+    title in <title> only (a dashboard card already shows it as its heading)."""
+    if not heading:
+        svg = str(hbar_chart(items, "", unit, width, max_value))
+        return Markup(svg.replace("<title></title>", f"<title>{escape(title)}</title>", 1))
     row_h, pad = 24, 8
     labels = [str(label)[:32] for label, _ in items]
     # the label column is as wide as the longest label (within bounds); the bars take the rest
@@ -126,3 +130,59 @@ def radar_chart(axes: Sequence[tuple[str, float]], title: str = "", size: int = 
     parts.append(f'<polygon points="{pts}" class="area"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def line_chart(items: Sequence[tuple[str, float | None]], title: str = "", unit: str = "", width: int = 480,
+               height: int = 200, target: float | None = None, target_label: str = "",
+               max_value: float | None = None) -> Markup:
+    """A monthly trend: one point per (month, value), a gap where the value is missing, and a dashed target line
+    (e.g. the coverage target or the service level). The title is the card's heading, kept in <title> only."""
+    pad_l, pad_r, pad_t, pad_b = 44, 12, 12, 30
+    values = [v for _, v in items if v is not None]
+    vmax = max_value or max([*values, target or 0.0, 0.0]) * 1.1 or 1.0
+    plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
+    n = max(len(items), 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return pad_l + plot_w * (i + 0.5) / n, pad_t + plot_h * (1 - v / vmax)
+
+    parts = [f'<svg class="chart line" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
+             f'data-points="{len(values)}">', f"<title>{escape(title)}</title>",
+             f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - pad_r}" y2="{pad_t + plot_h}" class="axis"/>',
+             f'<text x="{pad_l - 4}" y="{pad_t + 10}" text-anchor="end" class="chart-value">{_fmt(vmax)}{escape(unit)}'
+             "</text>"]
+    if target is not None:
+        ty = pad_t + plot_h * (1 - target / vmax)
+        parts.append(f'<line x1="{pad_l}" y1="{ty:.1f}" x2="{width - pad_r}" y2="{ty:.1f}" class="target" '
+                     'stroke="#dc2626" stroke-dasharray="5 4"/>')
+        parts.append(f'<text x="{width - pad_r}" y="{ty - 4:.1f}" text-anchor="end" class="chart-value target-label">'
+                     f"{escape(target_label)} {_fmt(target)}{escape(unit)}</text>")
+    path: list[str] = []
+    for i, (label, v) in enumerate(items):
+        x = pad_l + plot_w * (i + 0.5) / n
+        if i % max(1, n // 6) == 0 or i == n - 1:
+            parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" class="chart-label">'
+                         f"{escape(str(label))}</text>")
+        if v is None:
+            path.append("")
+            continue
+        px, py = xy(i, v)
+        path.append(f"{px:.1f},{py:.1f}")
+        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{PALETTE[0]}" class="point">'
+                     f"<title>{escape(str(label))}: {_fmt(v)}{escape(unit)}</title></circle>")
+    for segment in " ".join(p or "|" for p in path).split("|"):
+        if segment.strip().count(",") >= 2:
+            parts.append(f'<polyline points="{segment.strip()}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def link_hbar_chart(items: Sequence[tuple[str, float, str]], title: str = "", unit: str = "", width: int = 480,
+                    max_value: float | None = None) -> Markup:
+    """Horizontal bars whose labels link to the list behind each number: items are (label, value, href)."""
+    svg = str(hbar_chart([(label, value) for label, value, _ in items], "", unit, width, max_value))
+    svg = svg.replace("<title></title>", f"<title>{escape(title)}</title>", 1)
+    for label, _, href in items:
+        text = f">{escape(str(label)[:32])}</text>"
+        svg = svg.replace(text, f'><a href="{escape(href)}">{escape(str(label)[:32])}</a></text>', 1)
+    return Markup(svg)

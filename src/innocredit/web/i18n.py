@@ -233,6 +233,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "list.contracted": {"zh": "签约日", "en": "Contracted"},
     "list.select": {"zh": "选择", "en": "Select"},
     "list.bulk": {"zh": "对勾选企业：", "en": "For the ticked firms:"},
+    "dash.target": {"zh": "目标", "en": "target"},
+    "dash.days_median": {"zh": "推送至授信中位天数", "en": "Median days push to credit"},
+    "dash.trend_coverage": {"zh": "授信覆盖率（近12个月，按月）", "en": "Credit coverage (12 months to each month)"},
+    "dash.trend_days": {"zh": "推送至授信中位天数（按月）", "en": "Median days from push to credit (monthly)"},
+    "dash.trend_unsecured": {"zh": "信用（无抵押）贷款占比（按月）", "en": "Unsecured share of the amount lent (monthly)"},
+    "dash.trend_first": {"zh": "首贷户数（按月）", "en": "First loans (monthly)"},
+    "dash.trend_relending": {"zh": "可申请再贷款金额（按月）", "en": "Relending-eligible amount (monthly)"},
+    "dash.wan": {"zh": "万元", "en": "×10k CNY"},
 }
 
 

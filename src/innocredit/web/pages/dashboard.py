@@ -32,13 +32,14 @@ def population_charts(request: Request, lang: str) -> tuple[list[tuple[str, Any]
     if not df.height:
         return out, kpis
     by_region = (df.group_by(pl.col("region_code").fill_null("—")).len().sort("len", descending=True).head(12))
-    out.append((t("dash.by_region"), charts.hbar_chart(list(zip(by_region["region_code"], by_region["len"])),
-                                                          t("dash.by_region"))))
+    out.append((t("dash.by_region"), charts.link_hbar_chart(
+        [(code_label(r, "region", lang), n, f"/enterprises?region={r}") for r, n in
+         zip(by_region["region_code"], by_region["len"])], t("dash.by_region"))))
     sections = df.select(pl.col("industry_code").str.slice(0, 1).fill_null("—").alias("section"), "uscc")
     by_ind = sections.group_by("section").len().sort("len", descending=True).head(12)
-    out.append((t("dash.by_industry"), charts.hbar_chart(
-        [(code_label(s, "section", lang), n) for s, n in zip(by_ind["section"], by_ind["len"])],
-        t("dash.by_industry"))))
+    out.append((t("dash.by_industry"), charts.link_hbar_chart(
+        [(code_label(s, "section", lang), n, f"/enterprises?industry={s}") for s, n in
+         zip(by_ind["section"], by_ind["len"])], t("dash.by_industry"))))
     ev = data.evaluations(HEADLINE_SYSTEM) if data.system(HEADLINE_SYSTEM) else None
     if ev is not None and ev.height:
         q = ev.select("uscc", pl.col("qualified").fill_null(False)).join(sections, on="uscc")
@@ -47,7 +48,7 @@ def population_charts(request: Request, lang: str) -> tuple[list[tuple[str, Any]
         title = t("dash.qualified_by_industry")
         out.append((title, charts.hbar_chart([(code_label(s, "section", lang), v * 100)
                                               for s, v in zip(share["section"], share["share"])],
-                                             title, "%", max_value=100)))
+                                             title, "%", max_value=100, heading=False)))
         kpis.append((t("dash.qualified"), f"{int(q['qualified'].sum()):,}"))
     return out, kpis
 
