@@ -147,6 +147,17 @@ def test_run_names_a_bad_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert res.exit_code == 2 and "INNOCREDIT_LPR" in res.output and "Traceback" not in res.output
 
 
+def test_run_against_an_unreachable_database_prints_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from innocredit.cli import app
+
+    monkeypatch.setenv("INNOCREDIT_SECRET_KEY", SECRET)
+    res = CliRunner().invoke(app, ["run", "--no-demo", "--database",
+                                   "postgresql://postgres:secret-pw@127.0.0.1:1/nowhere"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot use the database" in lines[0] and "secret-pw" not in lines[0]
+
+
 def test_users_add_creates_the_first_administrator_from_stdin(tmp_path: Path) -> None:
     from innocredit.cli import app
 
