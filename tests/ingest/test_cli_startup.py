@@ -1,0 +1,44 @@
+"""Start-up of the command line: a file-to-file verb imports neither the database nor the web stack, and the
+console script finds the module of a verb without importing the others."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from innocredit.cli import app, verb_modules
+
+HEAVY = ("sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "innocredit.storage", "innocredit.web",
+         "innocredit.services", "lightgbm", "sklearn", "pyspark")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    code = ("import sys\n"
+            f"sys.argv = {['innocredit', *argv]!r}\n"
+            "from innocredit.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('\\n'.join(sorted(sys.modules)))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    return set(res.stderr.split())
+
+
+def test_evaluate_help_imports_no_database_or_web():
+    loaded = _modules_after(["evaluate", "--help"])
+    assert "innocredit.cli.evaluation" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(HEAVY)]
+    assert "innocredit.cli.risk" not in loaded and "innocredit.cli.run" not in loaded
+
+
+def test_evaluate_a_file_imports_no_database_or_web(tmp_path, examples_dir):
+    out = tmp_path / "r.csv"
+    loaded = _modules_after(["evaluate", "--system", "tech-sme", "--input", str(examples_dir / "tech_sme_cases.csv"),
+                             "--output", str(out)])
+    assert out.exists() and out.read_text(encoding="utf-8").startswith("uscc,")
+    assert not [m for m in loaded if m.startswith(HEAVY)]
+
+
+def test_the_verb_map_names_the_module_that_registers_each_verb():
+    mapped = verb_modules()
+    assert mapped["evaluate"] == "evaluation" and mapped["ingest"] == "data" and mapped["systems"] == "evaluation"
+    full = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert set(mapped) <= full  # a verb missing from the map is still served (main falls back to every module)
