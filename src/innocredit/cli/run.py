@@ -31,8 +31,8 @@ def demo_loaded(engine: Engine) -> bool:
 
 def prepare_demo(engine: Engine, enterprises: int, seed: int, data_dir: Path) -> dict[str, Any]:
     """Generate the demo feeds, ingest them, and store the coordination year and a first risk model."""
-    from innocredit.ingest.service import features_as_of, ingest_dir, loans_as_of
     from innocredit.services.demo import load_demo
+    from innocredit.services.feeds import features_as_of, ingest_dir, loans_as_of
     from innocredit.synthetic import write_feeds
     from innocredit.web.demo import train_demo_risk_model
 
