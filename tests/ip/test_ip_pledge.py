@@ -77,3 +77,26 @@ def test_policy_errors_are_clear(tmp_path):
     with pytest.raises(PolicyError, match=r"\$\.rates\.invention: min 0.6 is above max 0.5"):
         load_pledge_policy(bad)
     assert load_pool_agreement("default")["id"] == "default"
+
+
+def test_utility_models_designs_and_trademarks_pledge_at_their_own_rates():
+    # a firm with no invention patent: a utility model, a design and a trademark, quality 50, value 200,000 each
+    pol = load_pledge_policy("default")
+    rows = [{"kind": k, "quality": 50.0, "value_base": 200_000.0} for k in ("utility_model", "design", "trademark")]
+    out = pledge_rates(_valued(rows), pol)
+    # utility model 15% + 15% x 0.5 = 22.5%; design (10% + 5%) x (1 - 20% design haircut) = 12%; trademark 35%
+    assert out["pledge_rate"].to_list() == pytest.approx([0.225, 0.12, 0.35])
+    firm = firm_capacity(_valued(rows), pol).row(0, named=True)
+    # 200,000 x (22.5% + 12% + 35%) = 139,000: above the product's 100,000 minimum without any invention patent
+    assert firm["ip_pledge_capacity"] == pytest.approx(139_000.0) and firm["n_pledgeable"] == 3
+    # the conservative policy has no design rate: the design is not pledgeable there
+    cons = pledge_rates(_valued(rows), load_pledge_policy("conservative"))
+    assert cons["pledgeable"].to_list() == [True, False, True]
+
+
+def test_pledge_and_pool_numbers_are_marked_as_assumptions():
+    for name in ("default", "conservative"):
+        pol = load_pledge_policy(name)
+        assert "$.rates" in {a["field"] for a in pol["assumptions"]} and pol["source"]
+    pool = load_pool_agreement("default")
+    assert {a["field"] for a in pool["assumptions"]} >= {"$.base_rate", "$.absorption"}

@@ -33,6 +33,7 @@ GOOD = {
     "innovation_points": 82.0, "policy_credit_eligible": True, "ip_class1": 4, "ip_pledge_capacity": 2_500_000.0,
     "pool_capacity": 1_200_000.0, "guarantee_scheme": "anhui_4321", "tech_sme_qualified": True,
     "high_tech_certified": False, "order_backlog": 4_000_000.0, "tech_sme_registered": True,
+    "total_assets": 30_000_000.0, "liabilities": 6_000_000.0,  # leverage headroom 30M x 0.7 - 6M = 15M
 }
 
 
@@ -104,7 +105,7 @@ FAILS = [
     ("innovation_loan", {"innovation_points": 65.0}, "innovation_points_70", "innovation points at least 70"),
     # founded 2010 (15 years) and R&D intensity 1M / 20M = 5% < 15%: not R&D stage
     ("innovation_loan", {"registered_on": dt.date(2010, 1, 1), "rd_expense": 1_000_000.0}, "rd_stage", "R&D stage"),
-    ("ip_pledge_loan", {"ip_class1": 0}, "holds_invention_patent", "Class I"),
+    ("ip_pledge_loan", {"ip_class1": 0, "ip_pledge_capacity": 0.0}, "pledge_capacity_100k", "pledge capacity"),
     ("ip_pledge_loan", {"ip_pledge_capacity": 50_000.0}, "pledge_capacity_100k", "pledge capacity"),
     ("patent_pool_loan", {"pool_capacity": 0.0}, "pool_capacity_positive", "patent pool"),
     ("patent_pool_loan", {"pool_capacity": None}, "pool_capacity_positive", "missing pool_capacity"),
@@ -331,3 +332,47 @@ def test_matched_rate_rounds_half_up_like_price():
     assert str(price(product, "G2", POLICY)) == "0.0431"
     row = match(_one(), [product], POLICY).row(0, named=True)
     assert row["rate"] == 0.0431
+
+
+def test_unsecured_talent_loan_needs_revenue_and_respects_cash_flow_and_leverage():
+    none = _result(_one(revenue=0.0), "talent_loan")
+    assert none["eligible"] is False and none["failed_rule"] == "has_revenue"
+    # cash flow: revenue 3,000,000 x 0.5 = 1,500,000 < 2.2M -> 1.5M (the grade factor applies before the cap)
+    r = _result(_one(revenue=3_000_000.0), "talent_loan")
+    assert r["eligible"] is True and r["limit"] == 1_500_000.0
+    # leverage: 30M x 0.7 - 19.9M = 1,100,000 -> 1.1M; at 21M liabilities the headroom is 0 -> below the minimum
+    assert _result(_one(liabilities=19_900_000.0), "talent_loan")["limit"] == 1_100_000.0
+    full = _result(_one(liabilities=21_000_000.0), "talent_loan")
+    assert full["eligible"] is False
+    unknown = _result(_one(total_assets=None), "talent_loan")
+    assert unknown["eligible"] is False and "total_assets" in unknown["failed_reason_en"]
+
+
+def test_innovation_loan_may_lend_without_revenue_as_the_product_says():
+    p = next(x for x in PRODUCTS if x.id == "innovation_loan")
+    assert p.allow_no_revenue and "R&D-stage" in p.allow_no_revenue
+    r = _result(_one(revenue=0.0, rd_expense=1_000_000.0), "innovation_loan")
+    assert r["eligible"] is True and r["limit"] == 1_500_000.0  # R&D 1M x 1.5, points 82 -> x 1.0
+
+
+def test_unsecured_product_without_a_revenue_rule_is_refused():
+    with pytest.raises(PolicyError, match=r"\$\.eligibility.*revenue gt 0"):
+        product_from_dict({**BASE_PRODUCT, "eligibility": [{"id": "r", "text": {"zh": "r", "en": "r"}, "when": {
+            "column": "employees", "op": "ge", "value": 1}}]}, file="nr.yaml")
+    ok = product_from_dict({**BASE_PRODUCT, "allow_no_revenue": {"reason": "the product says so"}, "eligibility": [
+        {"id": "r", "text": {"zh": "r", "en": "r"}, "when": {"column": "employees", "op": "ge", "value": 1}}]})
+    assert ok.allow_no_revenue == "the product says so"
+
+
+def test_unsupported_numbers_are_marked_as_assumptions():
+    by = {p.id: dict(p.assumptions) for p in PRODUCTS}
+    assert "$.limit.terms[0].factor" in by["talent_loan"] and "$.limit.terms[1].factor" in by["talent_loan"]
+    assert "$.limit.multipliers[0].bands" in by["innovation_points_credit"]
+    assert "$.limit.terms[0].factor" in by["patent_pool_loan"]
+    assert all(reason for a in by.values() for reason in a.values())
+
+
+def test_ip_pledge_loan_takes_any_pledgeable_right():
+    # a firm with no invention patent (ip_class1 0) but utility models / trademarks worth 300k of capacity
+    r = _result(_one(ip_class1=0, ip_pledge_capacity=300_000.0), "ip_pledge_loan")
+    assert r["eligible"] is True and r["limit"] == 300_000.0

@@ -33,6 +33,10 @@ _KIND_MAP = lambda item: {"type": "object", "propertyNames": {"enum": list(IP_KI
                           "additionalProperties": item}
 _TRIPLE = {"type": "array", "items": _FRAC, "minItems": 3, "maxItems": 3}
 _HEAD = {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}, "version": {"type": "string"}}
+# A policy number no public text gives: its JSON path and one line of reasoning (pledge and pool policies).
+_ASSUMPTIONS = {"type": "array", "items": {
+    "type": "object", "required": ["field", "reasoning"], "additionalProperties": False,
+    "properties": {"field": {"type": "string", "minLength": 1}, "reasoning": {"type": "string", "minLength": 1}}}}
 
 
 def _dim(names: list[str]) -> dict[str, Any]:
@@ -96,6 +100,7 @@ PLEDGE_SCHEMA: dict[str, Any] = {
     "required": ["id", "version", "bank_id", "name", "rates", "max_loan", "haircuts"],
     "properties": {
         **_HEAD, "bank_id": {"type": "string", "minLength": 1}, "name": _TEXT,
+        "source": {"type": "string", "minLength": 1}, "assumptions": _ASSUMPTIONS,
         "rates": _KIND_MAP({"type": "object", "required": ["min", "max"], "additionalProperties": False,
                             "properties": {"min": _FRAC, "max": _FRAC}}),
         "pledgeable_statuses": {"type": "array", "items": {"enum": list(STATUSES)}, "minItems": 1},
@@ -118,6 +123,7 @@ POOL_SCHEMA: dict[str, Any] = {
     "required": ["id", "version", "name", "base_rate", "diversification_bonus", "max_rate", "absorption"],
     "properties": {
         **_HEAD, "name": _TEXT, "base_rate": _FRAC, "diversification_bonus": _FRAC, "max_rate": _FRAC,
+        "source": {"type": "string", "minLength": 1}, "assumptions": _ASSUMPTIONS,
         "absorption": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["step", "name"], "additionalProperties": False,
             "properties": {"step": {"enum": list(ABSORPTION_STEPS)}, "name": _TEXT, "recovery_rate": _FRAC,

@@ -1,7 +1,8 @@
 """Credit limits: the product's limit rule as one polars expression, capped by policy.
 
-limit = combine(terms) x product(multipliers), capped by the product maximum, the policy's
-maximum single loan and (when the product says so) the amount requested, then rounded down
+limit = combine(terms) x product(multipliers), capped by the product's caps (cash flow:
+``column x factor``; leverage: ``total_assets x max_debt_ratio - liabilities``), the product maximum, the
+policy's maximum single loan and (when the product says so) the amount requested, then rounded down
 to the product's step. A term or multiplier whose input is absent or null makes the limit
 unknown (null, with the first missing column named), never zero.
 """
@@ -45,6 +46,19 @@ def limit_expr(rule: LimitRule, policy: Policy, present: set[str] | frozenset[st
     for m in rule.multipliers:
         inputs.append(m.column)
         base = base * (_multiplier_expr(m) if m.column in present else pl.lit(None, dtype=pl.Float64))
+    for c in rule.caps:
+        inputs.extend(c.inputs)
+        if not all(col in present for col in c.inputs):
+            base = base * pl.lit(None, dtype=pl.Float64)
+            continue
+        if c.column is not None:
+            value = pl.col(c.column).cast(pl.Float64) * c.factor
+        else:
+            headroom = pl.col("total_assets").cast(pl.Float64) * (c.max_debt_ratio or 0.0) \
+                - pl.col("liabilities").cast(pl.Float64)
+            value = pl.max_horizontal(headroom, pl.lit(0.0))
+        base = pl.when(value.is_null()).then(pl.lit(None, dtype=pl.Float64)).otherwise(
+            pl.min_horizontal(base, value))
     cap = min(rule.max, policy.max_single_loan)
     limit = pl.min_horizontal(base, pl.lit(cap))
     limit = pl.when(base.is_null()).then(pl.lit(None, dtype=pl.Float64)).otherwise(limit)

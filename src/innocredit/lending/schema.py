@@ -42,6 +42,9 @@ DERIVED_COLUMNS: dict[str, str] = {"firm_age_years": "float", "rd_intensity": "f
 
 _TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
          "properties": {"zh": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}}}
+_ASSUMPTIONS = {"type": "array", "items": {
+    "type": "object", "required": ["field", "reasoning"], "additionalProperties": False,
+    "properties": {"field": {"type": "string", "minLength": 1}, "reasoning": {"type": "string", "minLength": 1}}}}
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _NUM = {"type": "number"}
 _POS = {"type": "number", "exclusiveMinimum": 0}
@@ -61,6 +64,13 @@ _RULE = {
 _TERM = {"type": "object", "additionalProperties": False,
          "properties": {"column": {"type": "string"}, "factor": _POS, "constant": _POS},
          "oneOf": [{"required": ["column", "factor"]}, {"required": ["constant"]}]}
+# A cap on the limit: column x factor (cash flow, e.g. revenue x 0.5), or the leverage headroom
+# total_assets x max_debt_ratio - liabilities (the loan may not take the debt ratio above the maximum).
+_CAP = {"type": "object", "additionalProperties": False,
+        "properties": {"id": _ID, "column": {"type": "string"}, "factor": _POS,
+                       "max_debt_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
+        "required": ["id"],
+        "oneOf": [{"required": ["column", "factor"]}, {"required": ["max_debt_ratio"]}]}
 _BAND = {"type": "object", "required": ["min", "factor"], "additionalProperties": False,
          "properties": {"min": _NUM, "factor": {"type": "number", "minimum": 0}}}
 _MULT = {"type": "object", "required": ["column"], "additionalProperties": False,
@@ -82,8 +92,12 @@ PRODUCT_SCHEMA: dict[str, Any] = {
         "source": {"type": "string"},
         "consent": {"type": "array", "items": _ID},
         "eligibility": {"type": "array", "minItems": 1, "items": _RULE},
+        "assumptions": _ASSUMPTIONS,
+        "allow_no_revenue": {"type": "object", "required": ["reason"], "additionalProperties": False,
+                             "properties": {"reason": {"type": "string", "minLength": 1}}},
         "limit": {"type": "object", "required": ["terms", "max"], "additionalProperties": False,
                   "properties": {"combine": {"enum": ["min", "max", "sum"]},
+                                 "caps": {"type": "array", "items": _CAP},
                                  "terms": {"type": "array", "minItems": 1, "items": _TERM},
                                  "multipliers": {"type": "array", "items": _MULT},
                                  "min": {"type": "number", "minimum": 0}, "max": _POS,
@@ -98,9 +112,6 @@ PRODUCT_SCHEMA: dict[str, Any] = {
                                    "extra_spread": _NUM}},
     },
 }
-_ASSUMPTIONS = {"type": "array", "items": {
-    "type": "object", "required": ["field", "reasoning"], "additionalProperties": False,
-    "properties": {"field": {"type": "string", "minLength": 1}, "reasoning": {"type": "string", "minLength": 1}}}}
 _MONEY_CAP = {"type": "number", "exclusiveMinimum": 0}
 # The guarantee fee: a rate on the guaranteed amount, paid by the borrower to the guarantor.
 _GUARANTEE_FEE = {"type": "object", "required": ["rate", "max_rate"], "additionalProperties": False,
@@ -207,6 +218,21 @@ class Multiplier:
 
 
 @dataclass(frozen=True)
+class Cap:
+    """A cap on the limit: ``column x factor`` (cash flow), or the leverage headroom
+    ``total_assets x max_debt_ratio - liabilities`` (never below 0)."""
+
+    id: str
+    column: str | None = None
+    factor: float = 1.0
+    max_debt_ratio: float | None = None
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column,) if self.column else ("total_assets", "liabilities")
+
+
+@dataclass(frozen=True)
 class LimitRule:
     combine: str
     terms: tuple[LimitTerm, ...]
@@ -215,6 +241,7 @@ class LimitRule:
     max: float
     round_down_to: float
     cap_by_request: bool
+    caps: tuple[Cap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,12 +263,15 @@ class Product:
     extra_spread: float
     file: str
     sha256: str
+    assumptions: tuple[tuple[str, str], ...] = ()
+    allow_no_revenue: str | None = None  # the product's reason to lend to a firm without revenue
 
     @property
     def inputs(self) -> frozenset[str]:
         cols = {c.column for r in self.rules for c in r.conditions}
         cols |= {t.column for t in self.limit.terms if t.column}
         cols |= {m.column for m in self.limit.multipliers}
+        cols |= {c for cap in self.limit.caps for c in cap.inputs}
         if self.relending_eligible:  # pricing reads the official lists (innocredit.lending.relending)
             cols |= set(LIST_COLUMNS)
         return frozenset(cols | {"pd_grade"})
@@ -390,6 +420,17 @@ def product_from_dict(data: Any, file: str = "<dict>", sha256: str = "") -> Prod
         bands = tuple(sorted(((float(b["min"]), float(b["factor"])) for b in m.get("bands", [])), reverse=True))
         mapping = tuple((str(k), float(v)) for k, v in m.get("map", {}).items())
         mults.append(Multiplier(m["column"], bands, mapping, float(m.get("default", 0.0))))
+    caps = []
+    for i, c in enumerate(lim.get("caps", [])):
+        if "column" in c and (not _known(c["column"]) or _kind_of(c["column"]) != "float"):
+            raise PolicyError(file, f"$.limit.caps[{i}].column", f"{c['column']!r} is not a known numeric column")
+        caps.append(Cap(c["id"], c.get("column"), float(c.get("factor", 1.0)),
+                        float(c["max_debt_ratio"]) if "max_debt_ratio" in c else None))
+    if data["enhancement"] == "none" and "allow_no_revenue" not in data and not any(
+            c.column == "revenue" and ((c.op == "gt" and c.value >= 0) or (c.op == "ge" and c.value > 0))
+            for r in rules if r.mode == "all" for c in r.conditions):
+        raise PolicyError(file, "$.eligibility", "an unsecured product (enhancement none) needs a rule "
+                          "'revenue gt 0', or allow_no_revenue with its reason")
     lo, hi = float(lim.get("min", 0)), float(lim["max"])
     if lo > hi:
         raise PolicyError(file, "$.limit.min", f"minimum {lo} is above maximum {hi}")
@@ -402,10 +443,12 @@ def product_from_dict(data: Any, file: str = "<dict>", sha256: str = "") -> Prod
         kind=data["kind"], enhancement=data["enhancement"], consent=tuple(data.get("consent", [])),
         rules=tuple(rules),
         limit=LimitRule(lim.get("combine", "min"), tuple(terms), tuple(mults), lo, hi,
-                        float(lim.get("round_down_to", 1)), bool(lim.get("cap_by_request", True))),
+                        float(lim.get("round_down_to", 1)), bool(lim.get("cap_by_request", True)), tuple(caps)),
         min_months=term["min_months"], max_months=term["max_months"], default_months=term["default_months"],
         lgd=float(pricing["lgd"]), relending_eligible=bool(pricing.get("relending_eligible", False)),
         extra_spread=float(pricing.get("extra_spread", 0.0)), file=file, sha256=sha256,
+        assumptions=tuple((a["field"], a["reasoning"]) for a in data.get("assumptions", [])),
+        allow_no_revenue=data["allow_no_revenue"]["reason"] if "allow_no_revenue" in data else None,
     )
 
 
