@@ -13,7 +13,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -73,6 +72,32 @@ def setup(url: str, demo: bool, demo_enterprises: int = 2000, seed: int = 42,
         engine.dispose()
 
 
+DEMO_USERS_FILE = "demo-users.txt"
+
+
+def demo_users_text(users: list[tuple[str, str, str, str]]) -> str:
+    """The demo users as plain aligned columns: every character of every row, whatever the terminal width."""
+    rows = [("username", "password", "role", "organisation"), *users]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows) + "\n"
+
+
+def print_demo_users(users: list[tuple[str, str, str, str]], path: Path) -> Path | None:
+    """Print the demo users in full (plain text, never cut at the terminal's width: long lines wrap) and write
+    them to ``path``, named on screen; returns the path written (None when it cannot be written)."""
+    text_out = demo_users_text(users)
+    console.file.write("demo users:\n" + text_out)  # plain text: rich would fit it to the terminal's width
+    console.file.flush()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text_out, encoding="utf-8")
+    except OSError as exc:
+        console.print(f"could not write the demo users to {path}: {exc}", highlight=False, soft_wrap=True)
+        return None
+    console.print(f"demo users written to {path}", highlight=False, soft_wrap=True)
+    return path
+
+
 def _has_admin(url: str) -> bool:
     from innocredit.services import platform as accounts
     from innocredit.services.database import unit_of_work
@@ -125,12 +150,7 @@ def register(app: typer.Typer) -> None:
             _fail(f"cannot use the database ({make_engine(url).url.render_as_string(hide_password=True)}): {reason}")
             return
         if demo:
-            table = Table(title="demo users")
-            for col in ("username", "password", "role", "organisation"):
-                table.add_column(col, no_wrap=True, overflow="ignore")
-            for username, password, role, org in users:
-                table.add_row(username, password, role, org)
-            Console(stderr=True, width=max(console.width, 120)).print(table)
+            print_demo_users(users, data_dir / DEMO_USERS_FILE)
         else:
             for username, *_ in users:
                 console.print(f"disabled demo account {username!r}: it still had its published password")
