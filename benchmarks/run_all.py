@@ -23,7 +23,7 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-ORDER = ["demo_data", "ingest", "evaluation", "risk", "ip", "lending", "coordination", "spark", "api_load"]
+ORDER = ["demo_data", "ingest", "evaluation", "excel", "risk", "ip", "lending", "coordination", "spark", "api_load"]
 
 
 def machine() -> dict[str, object]:
