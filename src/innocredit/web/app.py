@@ -107,8 +107,26 @@ class RequestContext:
                 message = {**message, "headers": [*message.get("headers", []), *response.raw_headers]}
             await send(message)
 
+        started = False
+
+        async def send_tracked(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_wrapper(message)
+
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:  # noqa: BLE001 - answered here, inside this middleware, and not re-raised
+            # An error no handler answered: reply 500 (503 when the database is down) through send_wrapper, so that
+            # the answer carries X-Request-ID, and do not re-raise: re-raising made the server drop the keep-alive
+            # connection, and the client's next pooled request met ECONNRESET.
+            if started:  # the response has begun: it cannot be replaced, only logged
+                LOG.error("error after the response started", exc_info=exc)
+            else:
+                handler = getattr(scope.get("app") and scope["app"].state, "page_error_handler", None)
+                response = problems.server_error(Request(scope), exc, handler)
+                await response(scope, receive, send_wrapper)
         finally:
             principal = (scope.get("state") or {}).get("principal")
             if LOG.isEnabledFor(logging.INFO):

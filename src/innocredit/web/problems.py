@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_TYPE = "https://innocredit.example/problems/"
@@ -61,11 +62,45 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def install(app: FastAPI, page_handler: Any = None) -> None:
-    """Register the handlers; ``page_handler(request, status, detail)`` renders HTML for page requests."""
+# the database cannot be reached, refused the connection or timed out: the service is unavailable, not broken
+DATABASE_DOWN: tuple[type[Exception], ...] = (sa_exc.OperationalError, sa_exc.InterfaceError,
+                                                  sa_exc.DisconnectionError, sa_exc.TimeoutError)
+RETRY_AFTER = "30"
 
-    def wants_html(request: Request) -> bool:
-        return not request.url.path.startswith("/api/")
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+def database_down(request: Request, page_handler: Any = None) -> Response:
+    """503 problem details (or the error page) with ``Retry-After``: the database is unreachable."""
+    import logging
+
+    logging.getLogger("innocredit.web").error("database unavailable")  # no exception text: it may hold a URL
+    headers = {"Retry-After": RETRY_AFTER}
+    detail = "the database is unavailable; try again shortly"
+    if page_handler and wants_html(request):
+        return page_handler(request, 503, detail, headers)  # type: ignore[no-any-return]
+    return problem_response(request, 503, detail, "unavailable", headers)
+
+
+def server_error(request: Request, exc: BaseException, page_handler: Any = None) -> Response:
+    """The answer to an unhandled error: 503 when the database is down, else 500 (logged with the traceback)."""
+    import logging
+
+    if isinstance(exc, DATABASE_DOWN):
+        return database_down(request, page_handler)
+    logging.getLogger("innocredit.web").error("unhandled error", exc_info=exc)
+    if page_handler and wants_html(request):
+        return page_handler(request, 500, None, None)  # type: ignore[no-any-return]
+    return problem_response(request, 500, "an unexpected error; it has been logged", "server-error")
+
+
+def install(app: FastAPI, page_handler: Any = None) -> None:
+    """Register the handlers; ``page_handler(request, status, detail)`` renders HTML for page requests. The page
+    handler is kept in ``app.state.page_error_handler`` for the request middleware, which answers errors that
+    escape every handler (``web.app.RequestContext``)."""
+    app.state.page_error_handler = page_handler
 
     async def on_problem(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, ProblemError)
@@ -88,14 +123,11 @@ def install(app: FastAPI, page_handler: Any = None) -> None:
         return problem_response(request, 422, "the request is not valid", "validation", None, errors)
 
     async def on_error(request: Request, exc: Exception) -> Any:
-        import logging
-
-        logging.getLogger("innocredit.web").error("unhandled error", exc_info=exc)
-        if page_handler and wants_html(request):
-            return page_handler(request, 500, None, None)
-        return problem_response(request, 500, "an unexpected error; it has been logged", "server-error")
+        return server_error(request, exc, page_handler)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(Exception, on_error)
+    for cls in DATABASE_DOWN:  # inside the request middleware: the answer carries the request id
+        app.add_exception_handler(cls, on_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
