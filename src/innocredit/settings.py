@@ -122,18 +122,9 @@ def load_settings(**overrides: Any) -> Settings:
 
 def lending_policy(settings: Settings) -> Any:
     """The lending policy with the LPR and decision SLA of ``settings`` (the policy file's values when unset)."""
-    import inspect
-
     from innocredit.lending.schema import load_policy
 
-    lpr = float(settings.lpr) if settings.lpr is not None else None
-    load: Any = load_policy
-    if "lpr" in inspect.signature(load_policy).parameters:
-        return load(lpr=lpr, sla_working_days=settings.sla_days)
-    # the lending area before its explicit keywords: the same values through its override mapping
-    env = {"INNOCREDIT_LPR_1Y": "" if lpr is None else str(lpr),
-           "INNOCREDIT_SLA_WORKING_DAYS": "" if settings.sla_days is None else str(settings.sla_days)}
-    return load_policy(env=env)
+    return load_policy(lpr=settings.lpr, sla_working_days=settings.sla_days)
 
 
 def configure_logging(settings: Settings) -> None:
