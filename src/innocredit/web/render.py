@@ -37,9 +37,6 @@ def code_label(code: str | None, kind: str, lang: str) -> str:
     elif kind == "section":
         names = SECTION_NAMES.get(code)
     else:
-        named = label("region", code, lang)
-        if named != code:
-            return named
         names = CITIES.get(code[:4])
     return f"{code} · {names[0] if lang == 'zh' else names[1]}" if names else code
 

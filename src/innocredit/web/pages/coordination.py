@@ -19,7 +19,7 @@ from innocredit.web import charts
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
-from innocredit.web.i18n import request_lang, translator
+from innocredit.web.i18n import label, request_lang, translator
 from innocredit.web.pages.dashboard import DASHBOARD_HOOKS
 from innocredit.web.pagination import firms_matching, list_state
 from innocredit.web.problems import ProblemError
@@ -247,7 +247,8 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
 
     def cov_items(groups: list[dict], kind: str, param: str) -> list[tuple[str, float, str]]:
         rows = sorted(((x["group"], (x.get("coverage_rate") or 0.0) * 100) for x in groups), key=lambda r: -r[1])
-        return [(code_label(g, kind, lang), v, f"/enterprises?{param}={g}") for g, v in rows[:12] if g]
+        name = (lambda g: label("region", g, lang)) if kind == "region" else (lambda g: code_label(g, kind, lang))
+        return [(name(g), v, f"/enterprises?{param}={g}") for g, v in rows[:12] if g]
 
     out.append((t("dash.coverage_region"), charts.link_hbar_chart(cov_items(by_region, "region", "region"),
                                                                   t("dash.coverage_region"), "%", max_value=100)))
@@ -258,6 +259,14 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
     outcome = [(t("push." + s), float(pushes.filter(pl.col("status") == s).height) if pushes.height else 0.0)
                for s in ("pushed", "accepted", "declined", "credit_granted", "disbursed")]
     out.append((t("dash.outcomes"), charts.hbar_chart(outcome, t("dash.outcomes"), heading=False)))
+    hist: list[tuple[str, float]] = []
+    if pushes.height and "credit_at" in pushes.columns:
+        d = pushes.filter(pl.col("credit_at").is_not_null()).select(
+            ((pl.col("credit_at") - pl.col("pushed_at")).dt.total_hours() / 24).alias("d"))
+        for lo, hi in ((0, 3), (3, 5), (5, 10), (10, 30), (30, 10_000)):
+            hist.append((f"{lo}-{hi}" if hi < 10_000 else f"{lo}+",
+                         float(d.filter((pl.col("d") >= lo) & (pl.col("d") < hi)).height)))
+    out.append((t("dash.days_to_credit"), charts.bar_chart(hist, "")))
     return out, kpis
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from innocredit.web import charts
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
-from innocredit.web.i18n import request_lang, translator
+from innocredit.web.i18n import label, request_lang, translator
 from innocredit.web.panels import HEADLINE_SYSTEM
 from innocredit.web.render import code_label, render
 
@@ -33,7 +33,7 @@ def population_charts(request: Request, lang: str) -> tuple[list[tuple[str, Any]
         return out, kpis
     by_region = (df.group_by(pl.col("region_code").fill_null("—")).len().sort("len", descending=True).head(12))
     out.append((t("dash.by_region"), charts.link_hbar_chart(
-        [(code_label(r, "region", lang), n, f"/enterprises?region={r}") for r, n in
+        [(label("region", r, lang), n, f"/enterprises?region={r}") for r, n in
          zip(by_region["region_code"], by_region["len"])], t("dash.by_region"))))
     sections = df.select(pl.col("industry_code").str.slice(0, 1).fill_null("—").alias("section"), "uscc")
     by_ind = sections.group_by("section").len().sort("len", descending=True).head(12)
