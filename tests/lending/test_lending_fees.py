@@ -91,3 +91,24 @@ def test_bad_fee_definitions_name_the_field():
         scheme_from_dict({**BASE, "parties": [BASE["parties"][0], bad_party]})
     with pytest.raises(ValueError, match="guaranteed_amount"):
         guarantee_fees(SCHEMES["anhui_4321"], D(1_000_000), 12, guaranteed_amount=D(1_000_001))
+
+
+def test_compensation_timeline_after_default_by_hand():
+    import datetime as dt
+
+    from innocredit.lending.risk_sharing import compensation_timeline
+
+    steps = compensation_timeline(SCHEMES["anhui_4321"], dt.date(2025, 3, 1), D("1000000.01"))
+    rows = [(s.step, s.from_party, s.to_party, s.amount, s.due_on) for s in steps]
+    # loss 1,000,000.01 split 40/30/20/10 to the fen: 400,000.00 / 300,000.00 / 200,000.00 / 100,000.00 and the
+    # leftover fen to the largest remainder (guarantor 400,000.004 -> .01): bank keeps 200,000.00, claims 800,000.01.
+    # Claim 90 days after 1 March = 30 May; guarantor pays 30 days later = 29 June; reimbursed by 29 July.
+    assert rows == [
+        ("claim", "bank", "guarantor", D("800000.01"), dt.date(2025, 5, 30)),
+        ("guarantor_pays", "guarantor", "bank", D("800000.01"), dt.date(2025, 6, 29)),
+        ("reimbursement", "provincial_reguarantor", "guarantor", D("300000.00"), dt.date(2025, 7, 29)),
+        ("reimbursement", "local_government", "guarantor", D("100000.00"), dt.date(2025, 7, 29)),
+    ]
+    assert "$.compensation_timeline" in dict(SCHEMES["anhui_4321"].assumptions)
+    with pytest.raises(ValueError, match="no compensation timeline"):
+        compensation_timeline(SCHEMES["tech_risk_pool"], dt.date(2025, 3, 1), D(1))

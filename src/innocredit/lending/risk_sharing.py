@@ -13,13 +13,15 @@ largest remainders, ties in scheme order).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from innocredit.core.money import FEN, money, money_down, split
 from innocredit.lending.schema import Scheme
 
-__all__ = ["FEN", "Allocation", "Fee", "allocate_loss", "guarantee_fees", "money", "scope_breaches", "split_exact"]
+__all__ = ["FEN", "Allocation", "CompensationStep", "Fee", "allocate_loss", "compensation_timeline", "guarantee_fees",
+           "money", "scope_breaches", "split_exact"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +133,48 @@ def scope_breaches(scheme: Scheme, principal: Decimal | int | str,
     if scheme.max_single_balance is not None and before + p > scheme.max_single_balance:
         out.append(f"{scheme.id}: in-force balance {before + p} above the scheme's cap {scheme.max_single_balance}")
     return out
+
+
+@dataclass(frozen=True)
+class CompensationStep:
+    """One step of the 代偿 timeline, from one party to another by ``due_on``: the bank's claim on the guarantor,
+    the guarantor's payment to the bank, each reimbursement of the guarantor."""
+
+    step: str  # "claim", "guarantor_pays", "reimbursement"
+    from_party: str
+    to_party: str
+    amount: Decimal
+    due_on: dt.date
+
+    def as_dict(self) -> dict[str, object]:
+        return {"step": self.step, "from": self.from_party, "to": self.to_party, "amount": str(self.amount),
+                "due_on": self.due_on.isoformat()}
+
+
+def compensation_timeline(scheme: Scheme, overdue_since: dt.date, loss: Decimal | int | str) -> list[CompensationStep]:
+    """The 代偿 timeline of a defaulted guaranteed loan (the scheme's ``compensation_timeline``):
+
+    * the bank claims ``claim_after_days_overdue`` days after the first unpaid due date, for the principal loss
+      less its own share;
+    * the guarantor pays the bank that amount within ``guarantor_pays_within_days`` of the claim;
+    * each re-guarantor, fund or government pays the guarantor its share within ``reimbursed_within_days`` of the
+      guarantor's payment (shares split to the fen as ``allocate_loss``).
+    """
+    if scheme.kind != "guarantee" or scheme.timeline is None:
+        raise ValueError(f"scheme {scheme.id}: no compensation timeline")
+    claim_after, pay_within, reimburse_within = scheme.timeline
+    parts = allocate_loss(scheme, loss)
+    lender = next(p for p in parts if p.role == "lender")
+    guarantor = next((p for p in parts if p.role == "guarantor"), None)
+    if guarantor is None:
+        raise ValueError(f"scheme {scheme.id}: no guarantor to compensate the bank")
+    claimed = money(loss) - lender.amount
+    claim_on = overdue_since + dt.timedelta(days=claim_after)
+    paid_on = claim_on + dt.timedelta(days=pay_within)
+    steps = [CompensationStep("claim", lender.party_id, guarantor.party_id, claimed, claim_on),
+             CompensationStep("guarantor_pays", guarantor.party_id, lender.party_id, claimed, paid_on)]
+    for p in parts:
+        if p.role not in ("lender", "guarantor") and p.amount > 0:
+            steps.append(CompensationStep("reimbursement", p.party_id, guarantor.party_id, p.amount,
+                                          paid_on + dt.timedelta(days=reimburse_within)))
+    return steps

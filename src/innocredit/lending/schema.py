@@ -135,6 +135,11 @@ SCHEME_SCHEMA: dict[str, Any] = {
         "caps": {"type": "object", "additionalProperties": False,
                  "properties": {"max_single_balance": _MONEY_CAP, "max_single_loan": _MONEY_CAP}},
         "guarantee_fee": _GUARANTEE_FEE,
+        "compensation_timeline": {
+            "type": "object", "additionalProperties": False,
+            "required": ["claim_after_days_overdue", "guarantor_pays_within_days", "reimbursed_within_days"],
+            "properties": {k: {"type": "integer", "minimum": 0} for k in (
+                "claim_after_days_overdue", "guarantor_pays_within_days", "reimbursed_within_days")}},
         "parties": {"type": "array", "minItems": 2, "items": _PARTY},
         "constraints": {"type": "array", "items": {
             "type": "object", "required": ["party"], "additionalProperties": False,
@@ -311,6 +316,9 @@ class Scheme:
     guarantee_fee_rate: Decimal = Decimal(0)  # on the guaranteed amount, paid by the borrower
     guarantee_fee_max_rate: Decimal = Decimal(0)
     assumptions: tuple[tuple[str, str], ...] = ()
+    # 代偿 timeline (calendar days): the bank claims after N days overdue, the guarantor pays within M days of the
+    # claim, the re-guarantors / fund / government reimburse the guarantor within K days of its payment
+    timeline: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -516,7 +524,15 @@ def scheme_from_dict(data: Any, file: str = "<dict>") -> Scheme:
                   max_single_loan=_dec_or_none(caps.get("max_single_loan")),
                   guarantee_fee_rate=Decimal(str(fee["rate"])) if fee else Decimal(0),
                   guarantee_fee_max_rate=Decimal(str(fee["max_rate"])) if fee else Decimal(0),
-                  assumptions=tuple((a["field"], a["reasoning"]) for a in data.get("assumptions", [])))
+                  assumptions=tuple((a["field"], a["reasoning"]) for a in data.get("assumptions", [])),
+                  timeline=_timeline(data.get("compensation_timeline")))
+
+
+def _timeline(t: dict[str, int] | None) -> tuple[int, int, int] | None:
+    if t is None:
+        return None
+    return (int(t["claim_after_days_overdue"]), int(t["guarantor_pays_within_days"]),
+            int(t["reimbursed_within_days"]))
 
 
 def _dec_or_none(x: Any) -> Decimal | None:
