@@ -217,3 +217,23 @@ def test_dashboard_tells_the_story_in_monthly_trends(site):
     # no card repeats its heading inside the chart
     for heading, svg in re.findall(r"<h2>([^<]+)</h2>(<svg.*?</svg>)", page, re.S):
         assert f">{heading}</text>" not in svg
+
+
+def test_the_path_is_shown_only_for_a_system_the_firm_fails(site):
+    client, pw, *_ = site
+    _login(client, pw, "coordinator")
+    data = client.app.state.data
+    ev = data.evaluations("innovation-points")
+    passing = ev.filter(ev["qualified"].fill_null(False))["uscc"][0]
+    failing = ev.filter(~ev["qualified"].fill_null(False) & ev["score"].is_not_null())["uscc"][0]
+    page = client.get(f"/enterprises/{passing}?system=innovation-points&lang=zh").text
+    assert 'data-testid="paths"' not in page and "达到政策线的路径" not in page
+    page = client.get(f"/enterprises/{failing}?system=innovation-points&lang=zh").text
+    assert 'data-testid="explanation"' in page
+    if 'data-testid="paths"' in page:  # each step says how far it moves the firm and what is left
+        assert "分" in re.search(r'data-testid="paths">(.*?)</ol>', page, re.S).group(1)
+    ht = data.evaluations("high-tech")
+    if ht is not None:
+        below = ht.filter(~ht["qualified"].fill_null(False))["uscc"][0]
+        page = client.get(f"/enterprises/{below}?system=high-tech&lang=zh").text
+        assert 'data-testid="reachable"' in page and "可达区间" in page
