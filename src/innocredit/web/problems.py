@@ -66,6 +66,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 DATABASE_DOWN: tuple[type[Exception], ...] = (sa_exc.OperationalError, sa_exc.InterfaceError,
                                                   sa_exc.DisconnectionError, sa_exc.TimeoutError)
 RETRY_AFTER = "30"
+OUT_OF_RANGE: tuple[type[Exception], ...] = (OverflowError, sa_exc.DataError)
 
 
 def wants_html(request: Request) -> bool:
@@ -90,6 +91,15 @@ def server_error(request: Request, exc: BaseException, page_handler: Any = None)
 
     if isinstance(exc, DATABASE_DOWN):
         return database_down(request, page_handler)
+    if isinstance(exc, OUT_OF_RANGE):
+        # a number or date from the request beyond what the database or the calendar holds (an id over 2^63 - 1
+        # reaching SQLite, a date near year 1 or 9999 in date arithmetic): the request's fault, not the server's.
+        # Routes should bound their inputs (web.forms) and name the field; this is the net under them.
+        logging.getLogger("innocredit.web").warning("value out of range", exc_info=exc)
+        detail = "a number or date in the request is out of range (ids are at most 2^63 - 1)"
+        if page_handler and wants_html(request):
+            return page_handler(request, 422, detail, None)  # type: ignore[no-any-return]
+        return problem_response(request, 422, detail, "out-of-range")
     logging.getLogger("innocredit.web").error("unhandled error", exc_info=exc)
     if page_handler and wants_html(request):
         return page_handler(request, 500, None, None)  # type: ignore[no-any-return]

@@ -4,7 +4,6 @@ loans. An enterprise user only ever sees its own organisation's USCC."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,6 +17,7 @@ from innocredit.web import panels
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
+from innocredit.web.forms import DbId, check_date, parse_amount
 from innocredit.web.i18n import request_lang
 from innocredit.web.problems import ProblemError
 from innocredit.web.render import check_csrf, render
@@ -54,10 +54,11 @@ async def grant(request: Request, principal: Principal = Depends(require_roles("
     form = await request.form()
     uscc = _uscc(principal)
     try:
-        until = dt.datetime.combine(dt.date.fromisoformat(str(form.get("valid_until"))), dt.time(23, 59),
-                                    tzinfo=dt.UTC)
+        day = dt.date.fromisoformat(str(form.get("valid_until")))
     except ValueError as exc:
-        raise ProblemError(422, "valid_until is not a date YYYY-MM-DD", "invalid") from exc
+        raise ProblemError(422, "valid_until: not a date YYYY-MM-DD", "invalid") from exc
+    check_date(day, "valid_until")
+    until = dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC)
     from innocredit.web.deps import session_scope
 
     with session_scope(request) as session, domain_call(request_lang(request)):
@@ -69,7 +70,7 @@ async def grant(request: Request, principal: Principal = Depends(require_roles("
 
 
 @router.post("/me/consents/{consent_id}/revoke", dependencies=[Depends(check_csrf)])
-def revoke(consent_id: int, principal: Principal = Depends(require_roles("enterprise")),
+def revoke(consent_id: DbId, principal: Principal = Depends(require_roles("enterprise")),
            session: Session = SESSION) -> Response:
     with domain_call():
         service.revoke_consent(session, consent_id=consent_id, uscc=_uscc(principal))
@@ -83,10 +84,7 @@ def ask_financing(amount: str = Form(..., max_length=20), term_months: int = For
                   session: Session = SESSION) -> Response:
     """A self-application goes onto the office's open self-application list, to be screened and recommended."""
     uscc = _uscc(principal)
-    try:
-        value = Decimal(amount.replace(",", ""))
-    except InvalidOperation as exc:
-        raise ProblemError(422, f"amount {amount!r} is not a number", "invalid") from exc
+    value = parse_amount(amount, "amount")
     lists = [x for x in service.application_lists(session) if x.name == SELF_LIST and x.screened_at is None]
     with domain_call():
         list_id = lists[-1].id if lists else service.create_application_list(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from innocredit.coordination.flow import Answer
@@ -16,6 +16,7 @@ from innocredit.services import coordination as service
 from innocredit.web.auth import BANK_ROLES, Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
+from innocredit.web.forms import DATE_MAX, DATE_MIN, DbId, check_date
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 
@@ -48,6 +49,12 @@ class ConsentIn(BaseModel):
     valid_until: dt.datetime
     purpose: str | None = Field(None, max_length=300)
 
+    @field_validator("valid_until")
+    @classmethod
+    def _bounded(cls, v: dt.datetime) -> dt.datetime:
+        check_date(v.date(), "valid_until")
+        return v
+
 
 class DataRead(BaseModel):
     uscc: str
@@ -77,7 +84,7 @@ class ItemIn(BaseModel):
     requested_term_months: int | None = Field(None, ge=1, le=360)
     loan_purpose: str | None = Field(None, max_length=32)
     source: str = Field("visit", max_length=16)
-    visited_on: dt.date | None = None
+    visited_on: dt.date | None = Field(None, ge=DATE_MIN, le=DATE_MAX)
     fixed_premises: bool | None = None
     preferred_bank_id: str | None = Field(None, max_length=64)
     preferred_product: str | None = Field(None, max_length=32)
@@ -120,7 +127,7 @@ class AnswerIn(BaseModel):
     kind: str = Field(pattern="^(accepted|declined|credit_granted|disbursed)$")
     decline_code: str | None = Field(None, max_length=8)
     amount: Decimal | None = Field(None, ge=0, le=Decimal("1e10"))
-    rate: float | None = Field(None, ge=0, le=1)
+    rate: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
     product: str | None = Field(None, max_length=32)
     secured: bool | None = None
     note: str | None = Field(None, max_length=1000)
@@ -172,7 +179,7 @@ def grant(body: ConsentIn, principal: Principal = Depends(require_roles("enterpr
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentOut)
-def revoke(consent_id: int, principal: Principal = Depends(require_roles("enterprise")),
+def revoke(consent_id: DbId, principal: Principal = Depends(require_roles("enterprise")),
            session: Session = SESSION) -> dict:
     with domain_call():
         return service.revoke_consent(session, consent_id=consent_id, uscc=principal.uscc or "")
@@ -212,7 +219,7 @@ def create_list(body: ListIn, principal: Principal = Depends(require_roles(*OFFI
 
 
 @router.get("/lists/{list_id}", response_model=dict[str, Any])
-def list_overview(list_id: int, principal: Principal = Depends(require_roles(*OFFICE)),
+def list_overview(list_id: DbId, principal: Principal = Depends(require_roles(*OFFICE)),
                   session: Session = SESSION) -> dict:
     """The list with its items, screening outcome, recommendation lists and pushes (with bank answers)."""
     with domain_call():
@@ -235,7 +242,7 @@ def _jsonable(v: Any) -> Any:
 
 
 @router.post("/lists/{list_id}/items", response_model=dict[str, int], status_code=201)
-def add_items(list_id: int, body: ItemsIn, principal: Principal = Depends(require_roles(*OFFICE)),
+def add_items(list_id: DbId, body: ItemsIn, principal: Principal = Depends(require_roles(*OFFICE)),
               session: Session = SESSION) -> dict:
     """Add financing requests; one bad item rejects the call with every problem named."""
     with domain_call():
@@ -244,7 +251,7 @@ def add_items(list_id: int, body: ItemsIn, principal: Principal = Depends(requir
 
 
 @router.post("/lists/{list_id}/screen", response_model=dict[str, int])
-def screen(list_id: int, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
+def screen(list_id: DbId, request: Request, principal: Principal = Depends(require_roles(*OFFICE)),
            session: Session = SESSION) -> dict:
     """Screen every item by the policy's criteria (against the current feature table)."""
     with domain_call():
@@ -253,7 +260,7 @@ def screen(list_id: int, request: Request, principal: Principal = Depends(requir
 
 
 @router.post("/lists/{list_id}/recommendations", response_model=dict[str, Any], status_code=201)
-def recommend(list_id: int, body: RecoIn, principal: Principal = Depends(require_roles(*OFFICE)),
+def recommend(list_id: DbId, body: RecoIn, principal: Principal = Depends(require_roles(*OFFICE)),
               session: Session = SESSION) -> dict:
     """The firms that passed form a recommendation list, best innovation points first."""
     with domain_call():
@@ -262,7 +269,7 @@ def recommend(list_id: int, body: RecoIn, principal: Principal = Depends(require
 
 
 @router.post("/recommendations/{reco_id}/push", response_model=Page[dict[str, Any]])
-def push(reco_id: int, body: PushIn, request: Request, page: PageParams = Depends(page_params),
+def push(reco_id: DbId, body: PushIn, request: Request, page: PageParams = Depends(page_params),
          principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> dict:
     """Push each recommended firm to the banks the routing rules choose (or only to ``banks``)."""
     regions = request.app.state.data.column_map("region_code")
@@ -286,7 +293,7 @@ def pushes(status: str | None = Query(None, max_length=16), page: PageParams = D
 
 
 @router.post("/pushes/{push_id}/answer", response_model=PushOut)
-def answer(push_id: int, body: AnswerIn, principal: Principal = Depends(require_roles("bank_officer")),
+def answer(push_id: DbId, body: AnswerIn, principal: Principal = Depends(require_roles("bank_officer")),
            session: Session = SESSION) -> dict:
     """The bank answers a push: accepted, declined (reason code), credit_granted, disbursed."""
     with domain_call():
@@ -301,6 +308,8 @@ def metrics(request: Request, by: str | None = Query(None, pattern="^(region|ind
             as_of: dt.date | None = None, since: dt.date | None = None,
             principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> dict:
     """Coverage, credit, rates, time to loan and innovation points, overall or by region/industry/bank."""
+    check_date(as_of, "as_of")
+    check_date(since, "since")
     if as_of is not None and since is not None and since > as_of:
         raise ProblemError(422, "since is after as_of", "invalid")
     with domain_call():
