@@ -22,6 +22,11 @@ from innocredit.coordination.routing import default_bank_policy, route
 from innocredit.coordination.screening import screen
 
 DEMO_AS_OF = dt.date(2026, 6, 30)
+# The seed's story, in the demo district: a firm with 31 granted invention patents gets 9 million yuan three
+# working days after its push (the population gives the most inventive firm exactly 31; see docs/demo-data.md)
+SHOWCASE_PATENTS = 31
+SHOWCASE_AMOUNT = 9_000_000.0
+SHOWCASE_WORKING_DAYS = 3
 PURPOSES = ("working_capital", "rd", "equipment", "order_fulfilment", "other")
 DECLINE_WEIGHTS = {"D01": 0.22, "D02": 0.16, "D03": 0.14, "D04": 0.10, "D05": 0.06, "D06": 0.08, "D08": 0.14,
                    "D09": 0.05, "D99": 0.05}
@@ -50,8 +55,14 @@ def _innovation_points(features: pl.DataFrame, rng: np.random.Generator) -> np.n
 def _firms(features: pl.DataFrame, as_of: dt.date, rng: np.random.Generator) -> pl.DataFrame:
     n = features.height
     points = _innovation_points(features, rng)
-    status = (features["registry_status"] if "registry_status" in features.columns else
-              pl.Series(np.where(rng.random(n) < 0.97, "active", "cancelled")))
+    if "registry_status" in features.columns:
+        status = features["registry_status"]
+    else:
+        drawn = np.where(rng.random(n) < 0.97, "active", "cancelled")
+        show = showcase_firm(features)
+        if show is not None:
+            drawn[show] = "active"  # the showcase firm is operating (its story is a loan)
+        status = pl.Series(drawn)
 
     def col(name: str, dtype: Any) -> pl.Series:
         if name in features.columns:
@@ -66,6 +77,14 @@ def _firms(features: pl.DataFrame, as_of: dt.date, rng: np.random.Generator) -> 
         "innovation_points": pl.Series(points, dtype=pl.Float64),
         "tech_sme": col("tech_sme_registered", pl.Boolean),
     })
+
+
+def showcase_firm(features: pl.DataFrame) -> int | None:
+    """Row of the showcase firm: the first (by USCC) with ``SHOWCASE_PATENTS`` Class I IP rights, if any."""
+    if "ip_class1" not in features.columns or features.height == 0:
+        return None
+    rows = features.with_row_index("__r").filter(pl.col("ip_class1") == SHOWCASE_PATENTS).sort("uscc")
+    return int(rows["__r"][0]) if rows.height else None
 
 
 def _ts(days: np.ndarray, local_hour: np.ndarray) -> np.ndarray:
@@ -98,6 +117,13 @@ def generate_coordination(features: pl.DataFrame, seed: int, as_of: dt.date = DE
     # --- visits and application lists: each month, 3% of the firms (at least 5) declare a need
     per_month = max(5, int(round(n * 0.03)))
     order = rng.permutation(n)[: min(n, per_month * months)]
+    show = showcase_firm(features)
+    if show is not None and months >= 2 and len(order) > per_month * (months - 2):
+        slot = per_month * (months - 2)  # the first visit of the second-to-last month
+        hit = np.nonzero(order == show)[0]
+        if hit.size:
+            order[hit[0]] = order[slot]
+        order[slot] = show
     month_idx = np.arange(len(order)) // per_month
     month_start = np.array([_epoch(_month_start(as_of, months - m)) for m in range(months)])
     m_of = month_idx.astype(np.int64)
@@ -107,6 +133,8 @@ def generate_coordination(features: pl.DataFrame, seed: int, as_of: dt.date = DE
            else np.full(k, np.nan))
     drawn = np.round(np.exp(np.log(1.5e6) + 0.8 * rng.standard_normal(k)), -4)
     req = np.where(np.isfinite(req) & (req > 0), req, drawn)
+    if show is not None:
+        req = np.where(order == show, SHOWCASE_AMOUNT, req)
     drawn_p = pl.Series(np.array(PURPOSES)[rng.choice(5, k, p=(0.40, 0.30, 0.15, 0.12, 0.03))])
     given_p = (features["loan_purpose"].cast(pl.String).gather(order) if "loan_purpose" in features.columns
                else pl.Series([None] * k, dtype=pl.String))
@@ -175,15 +203,16 @@ def generate_coordination(features: pl.DataFrame, seed: int, as_of: dt.date = DE
 
     # first answer: most within the deadline, some late (escalated), a few never
     late = rng.random(p) < (0.16 - 0.10 * trend)
-    wd_answer = np.where(late, rng.integers(6, 14, p), rng.integers(1, 6, p))
+    wd_answer = np.where(late, rng.integers(6, 14, p), rng.integers(1, 3, p))
     answered_day = _working_after(push_day, wd_answer)
     pts = np.nan_to_num(pushes["innovation_points"].to_numpy().astype(float), nan=55.0)
     pct = (np.argsort(np.argsort(pts, kind="stable"), kind="stable") + 0.5) / max(p, 1)  # points percentile
     p_accept = np.clip(0.38 + 0.35 * (pct - 0.5) + 0.35 * trend, 0.1, 0.92)
     p_accept = np.where(pushes["rank"].to_numpy() > 1, p_accept * 0.8, p_accept)
     accepted = rng.random(p) < p_accept
-    # credit decision after acceptance: faster later in the year
-    wd_credit = np.maximum(1, np.round(rng.gamma(2.0, (6.0 - 3.0 * trend) / 2.0, p))).astype(np.int64)
+    # credit decision after acceptance: push to credit clusters around the 3-working-day service level (answer in
+    # 1-2 days, decision 1-2 days later), with a tail (late answers, long reviews); faster later in the year
+    wd_credit = np.maximum(1, np.round(rng.gamma(1.5, (1.6 - 0.6 * trend) / 1.5, p))).astype(np.int64)
     credit_day = _working_after(answered_day, wd_credit)
     granted = accepted & (rng.random(p) < 0.82)
     disb_day = _working_after(credit_day, rng.integers(1, 8, p))
@@ -196,6 +225,18 @@ def generate_coordination(features: pl.DataFrame, seed: int, as_of: dt.date = DE
     secured = rng.random(p) < (0.40 - 0.15 * trend)
     rate = np.round(0.0345 + 0.012 * rng.random(p) - 0.004 * secured - 0.004 * (pct - 0.5) - 0.003 * trend, 4)
     product = np.where(secured, "guaranteed", np.where(pct >= 0.7, "innovation", "credit"))
+    if show is not None:  # the showcase: its first push answered the next working day, 9 million 3 days after push
+        mine = (pushes["uscc"] == features["uscc"][show]).to_numpy()
+        first = mine & (np.cumsum(mine) == 1)
+        answered_day = np.where(first, _working_after(push_day, np.ones(p, dtype=np.int64)), answered_day)
+        credit_day = np.where(first, _working_after(push_day, np.full(p, SHOWCASE_WORKING_DAYS)), credit_day)
+        disb_day = np.where(first, _working_after(credit_day, np.ones(p, dtype=np.int64)), disb_day)
+        accepted = np.where(first, True, np.where(mine, False, accepted))
+        granted = np.where(first, True, np.where(mine, False, granted))
+        disbursed = np.where(first, True, np.where(mine, False, disbursed))
+        amount = np.where(first, SHOWCASE_AMOUNT, amount)
+        secured = np.where(first, False, secured)
+        product = np.where(first, "innovation", product)
 
     cut = end + 1
     ev = pl.DataFrame({

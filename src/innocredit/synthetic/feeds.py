@@ -43,6 +43,9 @@ RECENT_WINDOW = (dt.date(2025, 7, 1), dt.date(2026, 6, 30))
 # assumption: share of the active firms that never borrowed and got a first loan in the last year; set so that
 # the district's coverage (firms with a loan balance / active small firms) lands near the seed's 40%
 RECENT_FIRST_LOAN_SHARE = 0.62
+# the seed's example of an IP pledge: three invention patents pledged for a 100-million-yuan (1亿) loan
+BIG_PLEDGE_AMOUNT = 100_000_000.0
+BIG_PLEDGE_PATENTS = 3
 # grant lag (days) by kind: (min, max); pending filings are younger than ``max``
 GRANT_LAG = {"invention": (450, 1300), "utility_model": (150, 330), "design": (90, 240),
              "software_copyright": (30, 90), "trademark": (270, 400), "ic_layout": (60, 150),
@@ -238,6 +241,7 @@ class FeedBuilder:
         del firm_cell_start, starts, row
         main |= (cell == _PENDING_INVENTION) & (rng.random(total) < 0.5)
         high_value = (cell == 0) & (rank < p["ip_class1_high_value"][firm])
+        first_inventions = (cell == 0) & (rank < BIG_PLEDGE_PATENTS)
         del rank
 
         # dates: filed after registration where possible (otherwise the right was acquired)
@@ -280,6 +284,9 @@ class FeedBuilder:
         transfers = np.where(acquired, 1 + rng.poisson(0.2, total), rng.poisson(0.02, total))
         litigation = granted & (rng.random(total) < 0.004)
         pledged = granted & is_patent & (rng.random(total) < np.where(high_value, 0.08, 0.02))
+        big_firm = self.big_pledge_firm()
+        if big_firm is not None:  # exactly its first three granted inventions are pledged (the 1亿 loan)
+            pledged = np.where(firm == big_firm, first_inventions, pledged)
 
         filing_i = filing.astype(np.int64)
         grant_year = days_to_year(np.nan_to_num(grant, nan=AS_OF_DAYS).astype(np.int64))
@@ -376,6 +383,9 @@ class FeedBuilder:
         # recent first loans: a separate stream, so the history (and every other feed) is unchanged by them
         r_rng = self._rngs[8]
         takes = (k == 0) & (p["registry_status"] == 0) & (r_rng.random(n) < RECENT_FIRST_LOAN_SHARE)
+        big_firm = self.big_pledge_firm()
+        if big_firm is not None:
+            takes[big_firm] = True
         r_firm = np.nonzero(takes)[0]
         r_lo, r_hi = _days(RECENT_WINDOW[0]), _days(RECENT_WINDOW[1])
         r_disbursed = r_rng.integers(r_lo, r_hi + 1, len(r_firm))
@@ -401,6 +411,9 @@ class FeedBuilder:
 
         prod_w = np.array([x[1] for x in ref.LOAN_PRODUCTS])
         product = draw(lambda g, size: g.choice(len(ref.LOAN_PRODUCTS), size, p=prod_w / prod_w.sum()))
+        # the seed's 1亿 pledge: three invention patents (flagged pledged in the IP office feed) secure 100 million
+        big = recent & (firm == (-1 if big_firm is None else big_firm))
+        product = np.where(big, [x[0] for x in ref.LOAN_PRODUCTS].index("ip_pledge"), product)
         has_ip = (p["ip_class1"] + p["ip_class2"])[firm] > 0
         ip_products = np.isin(product, [i for i, x in enumerate(ref.LOAN_PRODUCTS) if x[0] in ("ip_pledge",
                                                                                               "patent_pool")])
@@ -411,13 +424,14 @@ class FeedBuilder:
         share = draw(lambda g, size: g.uniform(0.05, 0.25, size))
         noise = draw(lambda g, size: g.standard_normal(size))
         base = np.where(revenue > 0, revenue * share, 1e6 * np.exp(0.5 * noise))
-        amount = np.round(np.clip(base, 2e5, 3e7), -4)
+        amount = np.where(big, BIG_PLEDGE_AMOUNT, np.round(np.clip(base, 2e5, 3e7), -4))
         pd_ = p["default_probability"][firm]
         rate = np.round(np.maximum(ref.LPR_1Y + 0.004 + 2.5 * pd_ + 0.003 * draw(lambda g, size: g.standard_normal(size))
                                    - 0.004 * secured, ref.LPR_1Y - 0.002), 4)
         # recent loans run at least 12 months: none has matured (or shown its outcome) by the as-of date
         term = np.concatenate([rng.choice(np.array([6, 12, 24, 36]), m_hist, p=(0.15, 0.55, 0.20, 0.10)),
                                r_rng.choice(np.array([12, 24, 36]), m - m_hist, p=(0.65, 0.23, 0.12))])
+        term = np.where(big, 36, term)
         disb_dt = disbursed.astype("datetime64[D]")
         month = disb_dt.astype("datetime64[M]")
         day = (disb_dt - month.astype("datetime64[D]")).astype(np.int64)
@@ -453,6 +467,23 @@ class FeedBuilder:
             "status": _pick("status", LOAN_STATUSES, status),
             "default_12m": outcome.alias("default_12m"),
         })
+
+    def big_pledge_firm(self) -> int | None:
+        """The firm of the seed's "three patents pledged for 1亿": the active firm with the largest revenue among
+        those holding at least three granted invention patents and no earlier loan (not the 31-patent showcase,
+        the most inventive firm); None when no firm qualifies."""
+        if hasattr(self, "_big_pledge"):
+            return self._big_pledge
+        self._big_pledge: int | None = None
+        p = self.pop
+        inventions = p["ip_cells"][:, 0]
+        ok = (inventions >= BIG_PLEDGE_PATENTS) & (p["n_loans"] == 0) & (p["registry_status"] == 0)
+        ok[int(np.argmax(inventions))] = False
+        if not ok.any():
+            return None
+        revenue = np.where(ok, np.nan_to_num(p["fy_revenue"][:, 2], nan=-1.0), -np.inf)
+        self._big_pledge = int(np.argmax(revenue))
+        return self._big_pledge
 
     def chunks(self, feed_id: str) -> Iterator[pl.DataFrame]:
         """The feed as one or more frames (only the IP office feed is chunked), in the feed's columns and types."""

@@ -43,6 +43,7 @@ NEGATIVE_BASE = -4.3  # logit of the share of firms with negative records at ave
 APPLICATION_SHARE = 0.30
 
 
+SHOWCASE_INVENTIONS = 31  # granted invention patents of the demo's showcase firm (see synthetic.coordination)
 EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 
 
@@ -226,6 +227,10 @@ def draw_population(n: int, seed: int) -> Population:
     cells[:, 10], cells[:, 11], cells[:, 12] = uti[:, 0], uti[:, 2], uti[:, 3]
     cells[:, 13], cells[:, 14] = des[:, 0], des[:, 2]
     cells[:, 15], cells[:, 16] = tm[:, 0], tm[:, 1]
+    # the showcase (the seed's "31 patents, 9 million in 3 days"): the most inventive firm holds exactly 31
+    # granted invention patents and no other Class I right (synthetic.coordination gives it its 9 million)
+    show = int(np.argmax(cells[:, 0]))
+    cells[show, 0], cells[show, 1], cells[show, 2] = SHOWCASE_INVENTIONS, 0, 0
     pop["ip_cells"] = cells
     class1 = cells[:, list(CLASS1_CELLS)].sum(axis=1)
     class2 = cells[:, list(CLASS2_CELLS)].sum(axis=1)
