@@ -237,3 +237,18 @@ def test_the_path_is_shown_only_for_a_system_the_firm_fails(site):
         below = ht.filter(~ht["qualified"].fill_null(False))["uscc"][0]
         page = client.get(f"/enterprises/{below}?system=high-tech&lang=zh").text
         assert 'data-testid="reachable"' in page and "可达区间" in page
+
+
+def test_directory_sorts_and_a_bank_sorts_only_by_what_it_sees(site):
+    client, pw, *_ = site
+    _login(client, pw, "coordinator")
+    data = client.app.state.data
+    page = client.get("/enterprises?sort=revenue&dir=desc").text
+    expected = data.features().sort(["revenue", "uscc"], descending=[True, False], nulls_last=True)["uscc"][:25]
+    shown = re.findall(r'<a href="/enterprises/(\w{18})">', page)
+    assert shown == list(expected)
+    assert 'data-testid="sort-revenue"' in page
+    _login(client, pw, "bank_a_officer")
+    r = client.get("/enterprises?sort=revenue", headers={"Accept": "application/json"})
+    assert r.status_code == 422 and "sort" in r.text
+    assert client.get("/enterprises?sort=name&dir=desc").status_code == 200

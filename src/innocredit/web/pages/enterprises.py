@@ -27,6 +27,8 @@ PAGE_SIZE = 25
 def directory(request: Request, q: str | None = Query(None, max_length=100),
               region: str | None = Query(None, max_length=6), industry: str | None = Query(None, max_length=5),
               qualified: str | None = Query(None, max_length=5), page: int = Query(1, ge=1, le=100000),
+              sort: str = Query("uscc", pattern="^(uscc|name|revenue|employees|registered_on)$"),
+              dir: str = Query("asc", pattern="^(asc|desc)$"),
               principal: Principal = Depends(require_roles(*DIRECTORY_ROLES)),
               session: Session = SESSION) -> Response:
     data = request.app.state.data
@@ -45,6 +47,12 @@ def directory(request: Request, q: str | None = Query(None, max_length=100),
             df = filter_directory(df, {u for u in found if sees_score(u)}, None, None, None)
         df = qualified_filter(data, df, system_id, qualified == "yes")
     total = df.height
+    # a bank sorts only by what every firm shows it (a hidden figure must not leak through the order)
+    if found is not None and sort not in ("uscc", "name"):
+        raise ProblemError(422, f"sort: {sort!r} is open to the coordination office only; use uscc or name",
+                           "invalid")
+    if sort in df.columns:
+        df = df.sort([sort, "uscc"], descending=[dir == "desc", False], nulls_last=True)
     rows = df.slice((page - 1) * PAGE_SIZE, PAGE_SIZE).to_dicts()
     scores: dict[str, Any] = {}
     if system_id:
@@ -55,7 +63,8 @@ def directory(request: Request, q: str | None = Query(None, max_length=100),
     shown = [r if found is None else found[r["uscc"]].filter(r) for r in rows]
     return render(request, "directory.html", rows=[summary(r) for r in shown], scores=scores, total=total, page=page,
                   pages=max(1, -(-total // PAGE_SIZE)), q=q or "", region=region or "", industry=industry or "",
-                  qualified=qualified or "", system_id=system_id)
+                  qualified=qualified or "", system_id=system_id, sort=sort, dir=dir,
+                  sorts=("uscc", "name") if found is not None else ("uscc", "name", "revenue", "employees"))
 
 
 @router.get("/enterprises/{uscc}")
