@@ -158,3 +158,35 @@ def test_match_enrich_as_the_web_does_without_a_store(tmp_path, monkeypatch):
             .is_in(["has a pledge share in a patent pool"]).sum() > 0)
     bank = runner.invoke(app, ["match", "--input", str(feats), "--enrich", "--bank", "bank-hz-01"])
     assert bank.exit_code == 2 and "no database" in " ".join(bank.stderr.split())
+
+
+def test_match_enrich_uses_the_banks_model_from_the_store(tmp_path, monkeypatch):
+    """--bank: the PD grade comes from the bank's model in the registry (its champion, else its latest candidate),
+    as on the web; no demo-model warning."""
+    import polars as pl
+
+    from innocredit.services.database import make_engine, migrate
+    from innocredit.synthetic import feature_table
+    from innocredit.web.demo import train_demo_risk_model
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    table = feature_table(600, 3)
+    row = train_demo_risk_model(engine, table, "bank-hz-01", root=str(tmp_path / "models"))
+    engine.dispose()
+    assert row is not None
+    feats = tmp_path / "f.parquet"
+    table.write_parquet(feats)
+    out = tmp_path / "m.parquet"
+    res = runner.invoke(app, ["match", "--input", str(feats), "--enrich", "--bank", "bank-hz-01", "--db", url,
+                              "--output", str(out), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    err = " ".join(res.stderr.split())
+    assert f"PD grade: bank-hz-01 champion {row['id']}@{row['version']}" in err and "demo scorecard" not in err
+    m = pl.read_parquet(out)
+    assert "missing pd_grade" not in set(m["failed_reason_en"].drop_nulls().to_list())
+    none = runner.invoke(app, ["match", "--input", str(feats), "--enrich", "--bank", "bank-none", "--db", url])
+    assert none.exit_code == 0
+    assert "bank bank-none has no usable champion model" in " ".join(none.stderr.split())
