@@ -38,10 +38,26 @@ def _money(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", "").strip())
     except InvalidOperation as exc:
-        raise ProblemError(422, f"{what}: {text!r} is not a number", "invalid") from exc
-    if value <= 0:
-        raise ProblemError(422, f"{what} must be positive", "invalid")
+        raise ProblemError(422, f"{what}: {text[:40]!r} is not a number", "invalid") from exc
+    if not value.is_finite() or value <= 0 or value > Decimal("1e10"):
+        raise ProblemError(422, f"{what}: must be a positive amount of at most 10,000,000,000 (got {text[:40]!r})",
+                           "invalid")
     return value.quantize(Decimal("0.01"))
+
+
+def _rate(text: str) -> Decimal:
+    """The page's contract rate passes the API's check: a number strictly between 0 and 1 (blank is refused)."""
+    raw = text.strip()
+    if not raw:
+        raise ProblemError(422, "rate: required (a fraction, e.g. 0.035)", "invalid")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ProblemError(422, f"rate: {raw[:40]!r} is not a number", "invalid") from exc
+    if not value.is_finite() or not Decimal(0) < value < Decimal(1):
+        raise ProblemError(422, f"rate: must be a fraction between 0 and 1, e.g. 0.035 (got {raw[:40]!r})",
+                           "invalid")
+    return value
 
 
 def bank_offers(request: Request, session: Session, principal: Principal, uscc: str) -> list[dict[str, Any]] | None:
@@ -86,13 +102,16 @@ def apply(uscc: str, request: Request, product_id: str = Form(..., max_length=64
     if not request.app.state.data.has(uscc):
         raise ProblemError(404, "enterprise not found", "not-found")
     row = request.app.state.data.row(uscc)
+    model, _, _ = risk_access.bank_model(session, principal.bank_id)
+    # the same checks as the API: with the bank's risk model, eligibility and the offer's limit and term
+    offer = next((o for o in bank_offers(request, session, principal, uscc) or [] if o["product_id"] == product_id),
+                 None) if model is not None else None
     with domain_call(request_lang(request)):
         out = store.apply(session, bank_id=la.bank_of(principal), uscc=uscc, product_id=product_id,
                           amount=_money(amount, "amount"), term_months=term_months, actor=principal.username,
-                          purpose=(row or {}).get("loan_purpose"), policy=request.app.state.lending_policy())
-        offer = next((o for o in bank_offers(request, session, principal, uscc) or [] if o["product_id"] == product_id
-                      and o["eligible"] and o.get("rate") is not None), None)
-        if offer:
+                          purpose=(row or {}).get("loan_purpose"), policy=request.app.state.lending_policy(),
+                          offer=offer)
+        if offer and offer["eligible"] and offer.get("rate") is not None and offer.get("limit") is not None:
             store.record_offer(session, la.bank_of(principal), out["id"], limit=Decimal(str(round(offer["limit"], 2))),
                                term_months=int(offer["term_months"] or term_months),
                                rate=Decimal(str(round(offer["rate"], 6))), pd_grade=offer.get("pd_grade"))
@@ -145,6 +164,7 @@ def worklist(request: Request, session: Session, principal: Principal, rows: lis
     line = getattr(system, "qualification_line", None)
     calendar = default_calendar()
     today = la.today()
+    best, grades = _best_offers(request, session, principal, {r["uscc"] for r in rows})
     for r in rows:
         uscc = r["uscc"]
         feat = data.row(uscc) or {}
@@ -159,10 +179,8 @@ def worklist(request: Request, session: Session, principal: Principal, rows: lis
         if feat.get("specialized_level") in ("specialized", "little_giant"):
             quals.append(feat["specialized_level"])
         r["qualifications"] = quals
-        offers = bank_offers(request, session, principal, uscc) if data.has(uscc) else None
-        best = next((o for o in offers or [] if o.get("eligible")), None)
-        r["best"] = best
-        r["pd_grade"] = (offers[0].get("pd_grade") if offers else None) or (r.get("offer") or {}).get("pd_grade")
+        r["best"] = best.get(uscc)
+        r["pd_grade"] = grades.get(uscc) or (r.get("offer") or {}).get("pd_grade")
         due = r.get(due_key)
         if isinstance(due, str):
             due = dt.date.fromisoformat(due[:10])
@@ -171,6 +189,29 @@ def worklist(request: Request, session: Session, principal: Principal, rows: lis
                                    "term_months": feat.get("requested_term_months"),
                                    "purpose": feat.get("loan_purpose")})
     return rows
+
+
+def _best_offers(request: Request, session: Session, principal: Principal,
+                 usccs: set[str]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The best eligible product (first by rank) and the PD grade of each firm of a page, matched in one pass
+    over the page's rows of the bank's enriched table."""
+    import polars as pl
+
+    from innocredit.lending import matching
+
+    data = request.app.state.data
+    table = _graded(request, session, principal)
+    if table is None or not usccs:
+        return {}, {}
+    page = table.filter(pl.col("uscc").is_in(sorted(usccs)))
+    grades = dict(zip(page["uscc"], page["pd_grade"])) if "pd_grade" in page.columns else {}
+    best: dict[str, dict[str, Any]] = {}
+    if page.height:
+        found = matching.match(page, data.products()).filter(pl.col("eligible").fill_null(False)).sort(["uscc",
+                                                                                                        "rank"])
+        for r in found.unique("uscc", keep="first", maintain_order=True).iter_rows(named=True):
+            best[r["uscc"]] = r
+    return best, grades
 
 
 def _graded(request: Request, session: Session, principal: Principal) -> Any:
@@ -256,8 +297,10 @@ async def application_action(app_id: str, action: str, request: Request,
         elif action == "reject":
             out = store.reject(session, bank, app_id, principal.username, note or "rejected", policy=policy)
         else:
-            rate = Decimal(str(form.get("rate") or "0").strip())
-            out = store.contract(session, bank, app_id, principal.username, rate=rate)
+            out = store.contract(session, bank, app_id, principal.username, rate=_rate(str(form.get("rate") or "")),
+                                 policy=policy)
+            if out.get("returned_to_approvers"):  # terms beyond the approval: back to the approvers
+                return _redirect(f"/applications/{app_id}")
             return _redirect(f"/loans/{out['id']}")
     return _redirect(f"/applications/{app_id}")
 
