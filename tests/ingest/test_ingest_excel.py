@@ -122,12 +122,13 @@ def test_write_table_xlsx_round_trip_and_formula_guard(tmp_path):
     from innocredit.ingest.tables import write_table
 
     df = pl.DataFrame({"uscc": ["91330106100000016Y"], "name": ["=HYPERLINK(\"http://x\")"], "as_of": [dt.date(2025, 12, 31)],
-                       "revenue": [-12.5], "note": ["+1 call"]})
+                       "revenue": [-12.5], "note": ["+1 call"], "text_number": ["-3"]})
     write_table(df, tmp_path / "out.xlsx")
     write_table(df, tmp_path / "out.csv")
     back = pl.read_excel(tmp_path / "out.xlsx")
     assert back["name"][0] == "'=HYPERLINK(\"http://x\")" and back["note"][0] == "'+1 call"
     assert back["revenue"][0] == -12.5  # numbers are not text and are not touched
+    assert back["text_number"][0] == "-3"  # nor is text that is only a signed number
     assert "'=HYPERLINK" in (tmp_path / "out.csv").read_text(encoding="utf-8")
     raw = read_table(tmp_path / "out.xlsx").frame
     assert raw["as_of"].cast(pl.Date)[0] == dt.date(2025, 12, 31)  # a date cell, not text

@@ -504,12 +504,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def guard_formulas(df: pl.DataFrame) -> pl.DataFrame:
     """Text cells a spreadsheet would run as a formula (starting with = + - @, tab or carriage return) get a
-    leading apostrophe (OWASP CSV injection); numbers are left as they are."""
+    leading apostrophe (OWASP CSV injection); numbers, and text that is just a signed number ("-3"), are left as
+    they are."""
     exprs = []
     for c, t in df.schema.items():
         if t == pl.String:
             col = pl.col(c)
-            exprs.append(pl.when(col.str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + col).otherwise(col).alias(c))
+            risky = col.str.contains(r"^[=+\-@\t\r]") & ~col.str.contains(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+            exprs.append(pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(c))
     return df.with_columns(exprs) if exprs else df
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,101 @@ def registry_status(engine: Engine) -> pl.DataFrame | None:
     if reg.height == 0 or "status" not in reg.columns:
         return None
     return reg.sort("as_of").unique("uscc", keep="last").select("uscc", pl.col("status").alias("registry_status"))
+
+
+# ---------------------------------------------------------------- uploads (web) and background ingestion
+
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
+
+
+@dataclass
+class IngestJob:
+    """One uploaded feed file being ingested in the background. ``stage``: queued -> reading -> loading -> done
+    (or failed); ``progress`` is the fraction of the stages passed."""
+
+    id: str
+    feed: str
+    file: str
+    stage: str = "queued"
+    progress: float = 0.0
+    report: FileReport | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.report
+        return {"id": self.id, "feed": self.feed, "file": Path(self.file).name, "stage": self.stage,
+                "progress": self.progress, "error": self.error,
+                "status": r.status if r else None, "rows_read": r.rows_read if r else 0,
+                "rows_loaded": r.rows_loaded if r else 0, "rows_updated": r.rows_updated if r else 0,
+                "rows_unchanged": r.rows_unchanged if r else 0, "rows_rejected": r.rows_rejected if r else 0,
+                "problems": len(r.problems) if r else 0}
+
+
+_JOBS: dict[str, IngestJob] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def save_upload(upload_dir: str | Path, feed_id: str, filename: str, data: bytes) -> Path:
+    """Keep an uploaded feed file as ``<feed>_<sha256 prefix><suffix>`` in ``upload_dir`` (the same bytes land
+    in the same file). Raises ``TableError`` for an unknown feed, a file type the reader does not take or an
+    empty file."""
+    import hashlib
+
+    if feed_id not in FEEDS:
+        raise TableError(f"unknown feed {feed_id!r}; feeds: {', '.join(FEEDS)}")
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise TableError(f"{filename}: a feed file must be {', '.join(UPLOAD_SUFFIXES)}")
+    if not data:
+        raise TableError(f"{filename}: the file is empty")
+    root = Path(upload_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{feed_id}_{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    if not path.exists():
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def start_ingest(engine: Engine, feed_id: str, path: str | Path, background: bool = True) -> IngestJob:
+    """Ingest one saved feed file in a background thread (``background=False``: in this thread). The job is
+    idempotent as ``load_file`` is: the same file again is ``skipped``. Follow it with ``ingest_job(id)``."""
+    import uuid
+
+    job = IngestJob(uuid.uuid4().hex[:16], feed_id, str(path))
+    with _JOBS_LOCK:
+        _JOBS[job.id] = job
+
+    def run() -> None:
+        job.stage, job.progress = "loading", 0.5
+        try:
+            job.report = load_file(engine, FEEDS[feed_id], path)
+            if job.report.status == "failed":
+                job.stage, job.error = "failed", job.report.error
+            else:
+                job.stage = "done"
+        except Exception as exc:  # noqa: BLE001 - the job records why; the web answers with it
+            job.stage, job.error = "failed", f"{type(exc).__name__}: {exc}"
+        job.progress = 1.0
+
+    if background:
+        threading.Thread(target=run, name=f"ingest-{job.id}", daemon=True).start()
+    else:
+        run()
+    return job
+
+
+def ingest_job(job_id: str) -> IngestJob | None:
+    with _JOBS_LOCK:
+        return _JOBS.get(job_id)
+
+
+def problems_workbook(problems: list[RowProblem], path: str | Path) -> Path:
+    """The problems (quarantine) as an Excel workbook, one row per problem: file, line, column, value, reason."""
+    from innocredit.ingest.tables import write_workbook
+
+    rows = [(Path(p.file).name, p.line, p.column, None if p.value is None else str(p.value), p.reason)
+            for p in problems]
+    write_workbook({"problems": pl.DataFrame(rows, schema=PROBLEM_SCHEMA, orient="row")}, path)
+    return Path(path)

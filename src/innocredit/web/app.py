@@ -26,13 +26,15 @@ from innocredit.web import problems
 from innocredit.web.auth import CSRF_COOKIE
 from innocredit.web.config import Settings
 from innocredit.web.data import DataService, FeatureLoader, default_loader, default_patents_loader
+from innocredit.web.hardening import Hardening
 from innocredit.web.i18n import LANG_COOKIE, normalise
 
 LOG = logging.getLogger("innocredit.web")
 API_PREFIX = "/api/v1"
 # every router/page module is imported at start-up (a broken module fails the start); each defines `router`
-API_MODULES = ("auth", "enterprises", "evaluations", "risk", "ip", "lending", "coordination")
-PAGE_MODULES = ("auth", "enterprises", "dashboard", "bank", "enterprise_self", "coordination", "risk")
+API_MODULES = ("auth", "admin", "enterprises", "evaluations", "risk", "ip", "lending", "coordination", "feeds",
+               "exports")
+PAGE_MODULES = ("auth", "enterprises", "dashboard", "bank", "enterprise_self", "coordination", "risk", "data")
 
 
 def _wire(app: FastAPI, package: str, names: tuple[str, ...], prefix: str = "") -> list[str]:
@@ -213,4 +215,5 @@ def create_app(settings: Settings | None = None, loader: FeatureLoader | None = 
         return RedirectResponse("/home", status_code=303)
 
     app.add_middleware(RequestContext, settings=settings)
+    app.add_middleware(Hardening, settings=settings)  # outermost: body limit, no-store, HSTS, __Host- cookies
     return app

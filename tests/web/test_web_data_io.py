@@ -1,0 +1,139 @@
+"""Data in and out of the web app: a feed file uploaded (API and page) is ingested in the background, its problems
+download as Excel; templates and exports download as Excel/CSV with the expected content. The browser test drives
+Chromium and opens the downloaded files."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from innocredit.profile.uscc import make_uscc
+
+A = make_uscc("91330106MA2UPLD10")
+B = make_uscc("91330106MA2UPLD20")
+
+
+def _social_insurance_xlsx(path: Path, bad: str = "thirty", as_of: str = "2025-06-30") -> Path:
+    with xlsxwriter.Workbook(str(path)) as wb:
+        ws = wb.add_worksheet("参保")
+        ws.write_row(0, 0, ["统一社会信用代码", "数据日期", "参保人数"])
+        ws.write_row(1, 0, [A, as_of, 120])
+        ws.write_row(2, 0, [B, as_of, bad])
+    return path
+
+
+def _wait(client, job_id: str, headers: dict) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/feeds/jobs/{job_id}", headers=headers).json()
+        if job["stage"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError("the ingest job did not finish")
+
+
+def _user(web, role_suffix: str) -> str:
+    return next(u for u in web.users if u.endswith(role_suffix))
+
+
+def test_upload_api_ingests_in_the_background_and_the_problems_download_as_excel(web, tmp_path):
+    web.app.state.upload_dir = str(tmp_path / "uploads")
+    h = web.headers("coordinator")
+    book = _social_insurance_xlsx(tmp_path / "si.xlsx").read_bytes()
+    r = web.client.post("/api/v1/feeds/social_insurance", headers=h, files={"file": ("si.xlsx", book)})
+    assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/api/v1/feeds/jobs/{r.json()['id']}"
+    job = _wait(web.client, r.json()["id"], h)
+    assert (job["stage"], job["status"], job["rows_read"], job["rows_loaded"], job["rows_rejected"]) == \
+        ("done", "loaded", 2, 1, 1)
+    x = web.client.get(f"/api/v1/feeds/jobs/{job['id']}/problems.xlsx", headers=h)
+    assert x.status_code == 200 and x.headers["content-type"].startswith("application/vnd.openxmlformats")
+    problems = pl.read_excel(io.BytesIO(x.content))
+    assert problems.columns == ["file", "line", "column", "value", "reason"]
+    assert problems.rows() == [(problems["file"][0], 3, "employees", "thirty", "not a whole number")]
+    assert problems["file"][0].startswith("social_insurance_")
+    # the same bytes again: idempotent (skipped, nothing loaded twice)
+    again = _wait(web.client, web.client.post("/api/v1/feeds/social_insurance", headers=h,
+                                              files={"file": ("si.xlsx", book)}).json()["id"], h)
+    assert (again["status"], again["rows_loaded"]) == ("skipped", 0)
+
+
+def test_upload_refuses_unknown_feeds_bad_files_and_other_roles(web, tmp_path):
+    web.app.state.upload_dir = str(tmp_path / "uploads")
+    h = web.headers("coordinator")
+    r = web.client.post("/api/v1/feeds/weather", headers=h, files={"file": ("w.csv", b"a\n1\n")})
+    assert r.status_code == 422 and "unknown feed 'weather'" in r.json()["detail"]
+    r = web.client.post("/api/v1/feeds/tax", headers=h, files={"file": ("t.docx", b"xx")})
+    assert r.status_code == 422 and ".csv, .xlsx, .parquet, .jsonl" in r.json()["detail"]
+    officer = _user(web, "_officer")
+    r = web.client.post("/api/v1/feeds/tax", headers=web.headers(officer), files={"file": ("t.csv", b"uscc\n")})
+    assert r.status_code == 403
+    assert web.client.get("/api/v1/feeds/jobs/nope", headers=h).status_code == 404
+
+
+def test_exports_download_with_the_expected_content(web):
+    h = web.headers("coordinator")
+    x = web.client.get("/api/v1/exports/evaluations/tech-sme.xlsx", headers=h)
+    assert x.status_code == 200, x.text
+    assert x.headers["content-disposition"] == 'attachment; filename="evaluations_tech-sme.xlsx"'
+    results = pl.read_excel(io.BytesIO(x.content))
+    expected = web.app.state.data.evaluations("tech-sme")
+    assert results.height == expected.height
+    assert results.columns[:6] == ["uscc", "system", "system_version", "as_of", "score", "qualified"]
+    by_uscc = dict(zip(expected["uscc"].to_list(), expected["score"].to_list()))
+    assert all(abs(s - by_uscc[u]) < 1e-9 for u, s in zip(results["uscc"].to_list(), results["score"].to_list()))
+    c = web.client.get("/api/v1/exports/evaluations/tech-sme.csv", headers=h)
+    assert c.content.startswith(b"\xef\xbb\xbfuscc,system,system_version,as_of,score,qualified")
+    assert pl.read_csv(io.BytesIO(c.content[3:])).height == expected.height
+    assert web.client.get("/api/v1/exports/evaluations/tech-sme.pdf", headers=h).status_code == 404
+    m = web.client.get("/api/v1/exports/metrics.xlsx?by=region&as_of=2026-06-30", headers=h)
+    assert m.status_code == 200, m.text
+    officer = _user(web, "_officer")
+    assert web.client.get("/api/v1/exports/evaluations/tech-sme.xlsx", headers=web.headers(officer)).status_code == 403
+    p = web.client.get("/api/v1/exports/portfolio.csv", headers=web.headers(officer))
+    assert p.status_code == 200 and p.headers["content-type"].startswith("text/csv")
+    r = web.client.get("/api/v1/exports/recommendations.xlsx", headers=web.headers(officer))
+    assert r.status_code == 200
+
+
+@pytest.mark.browser
+def test_browser_upload_progress_problems_and_template_downloads(web, tmp_path):
+    from browser_support import Shots, chromium, login, serve_in_thread
+
+    web.app.state.upload_dir = str(tmp_path / "uploads")
+    book = _social_insurance_xlsx(tmp_path / "social_insurance.xlsx", bad="-3", as_of="2025-09-30")
+    shots = Shots("data-io")
+    with serve_in_thread(web.app) as base, chromium() as browser:
+        ctx = browser.new_context(accept_downloads=True, locale="zh-CN")
+        page = ctx.new_page()
+        login(page, base, "coordinator", web.users["coordinator"][1])
+        page.goto(base + "/data")
+        shots(page, "upload-form")
+        page.select_option("[data-testid=upload-feed]", "social_insurance")
+        page.set_input_files("[data-testid=upload-file]", str(book))
+        with page.expect_navigation():
+            page.click("[data-testid=upload-submit]")
+        page.wait_for_selector("[data-testid=job][data-stage=done]", timeout=60_000)
+        shots(page, "upload-done")
+        assert page.inner_text("[data-testid=rows-loaded]") == "1"
+        assert page.inner_text("[data-testid=rows-rejected]") == "1"
+        with page.expect_download() as dl:
+            page.click("[data-testid=problems-xlsx]")
+        got = tmp_path / "problems.xlsx"
+        dl.value.save_as(got)
+        problems = pl.read_excel(got)
+        assert problems.select("line", "column", "value", "reason").rows() == [
+            (3, "employees", "-3", "must not be negative")]
+        page.goto(base + "/data")
+        with page.expect_download() as dl:
+            page.click("[data-testid=template-tax]")
+        tpl = tmp_path / "tax.xlsx"
+        dl.value.save_as(tpl)
+        assert pl.read_excel(tpl, sheet_name="data").columns[:3] == [
+            "统一社会信用代码 (uscc)", "数据日期 (as_of)", "会计年度 (fiscal_year)"]
+        ctx.close()
