@@ -110,6 +110,8 @@ def _page_login(env, username):
     page = c.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     c.post("/login", data={"username": username, "password": env.users[username][1], "csrf_token": token})
+    # the login renews the CSRF token (bound to the new session): forms after it carry the new one
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
     return c, token
 
 

@@ -72,7 +72,8 @@ def world(tmp_path_factory):
         params = {"uscc": ent, "app_id": app_id, "loan_id": loan_id, "push_id": str(push_id), "list_id": "1",
                   "reco_id": "1", "consent_id": str(consent.json()["id"]), "system_id": "innovation-points",
                   "action": "approve", "model_id": "scorecard-default_12m", "version": "1",
-                  "pool_id": "pool-1"}
+                  "pool_id": "pool-1", "user_id": "1", "org_id": "bank-hz-01", "feed": "registry", "job_id": "1",
+                  "template": "registry", "fmt": "csv"}
         yield env, params
 
 
@@ -91,6 +92,8 @@ def _page_client(env: WebEnv, username: str) -> tuple[TestClient, str]:
     r = c.post("/login", data={"username": username, "password": env.users[username][1], "csrf_token": token},
                follow_redirects=False)
     assert r.status_code == 303, username
+    # the login renews the CSRF token (bound to the new session): forms after it carry the new one
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
     return c, token
 
 
