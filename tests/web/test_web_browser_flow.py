@@ -148,7 +148,7 @@ def test_flow_in_chinese(site):
 
 def test_flow_in_english_with_two_approvers(site):
     # 6,000,000 yuan is above the 5,000,000 threshold: a second, different approver completes the approval
-    _flow(site, "en", "new_quality_credit", "6000000", ["bank_a_approver", "bank_a_approver2"])
+    _flow(site, "en", "guaranteed_tech_loan", "6000000", ["bank_a_approver", "bank_a_approver2"])
 
 
 def test_modeller_models_and_officer_portfolio(site):
