@@ -225,7 +225,7 @@ class DataService:
                 pools = self.pools()
                 self._evals[ck] = enrich_for_matching(
                     base, risk_model=model, demo_model=False, patents=patents if has_patents else None,
-                    pools=pools if pools is not None else ([] if has_patents else None)).table
+                    pools=pools).table  # no pools loader: pool capacity stays unknown, never a false 0
             return self._evals[ck]
 
     def offers(self, uscc: str, model: Any | None = None, key: str = "") -> list[dict[str, Any]] | None:
