@@ -176,10 +176,17 @@ def _read_excel(path: Path, sheet: str | None) -> tuple[pl.DataFrame, str]:
         sheet = names[0]
     elif sheet not in names:
         raise TableError(f"{path}: no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}")
-    df = pl.read_excel(path, sheet_name=sheet, engine="calamine", infer_schema_length=None)
-    # an empty header cell gives "__UNNAMED__n": such a column with no value at all is dropped
+    # fastexcel (calamine, Rust) is what polars.read_excel calls; called directly, the workbook is opened once.
+    # Each column's type is inferred from all its cells, as polars.read_excel(infer_schema_length=None) does.
+    df = pl.from_arrow(reader.load_sheet(sheet, schema_sample_rows=None).to_arrow())
+    assert isinstance(df, pl.DataFrame)
+    # an empty header cell gives "__UNNAMED__n": such a column with no value at all is dropped; so are empty rows
+    # after the last row with a value (formatted but empty cells); rows keep their sheet row numbers
     empty = [c for c in df.columns if c.startswith("__UNNAMED__") and df[c].null_count() == df.height]
     df = df.drop(empty)
+    if df.width and df.height:
+        filled = df.select(pl.any_horizontal(pl.all().is_not_null()).arg_true().max()).item()
+        df = df.head(0 if filled is None else filled + 1)
     df = df.with_columns(pl.col(c).str.replace(_MIDNIGHT, "$1") for c, t in df.schema.items() if t == pl.String)
     return df, f"{path}[{sheet}]"
 
