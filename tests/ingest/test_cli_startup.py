@@ -42,3 +42,32 @@ def test_the_verb_map_names_the_module_that_registers_each_verb():
     assert mapped["evaluate"] == "evaluation" and mapped["ingest"] == "data" and mapped["systems"] == "evaluation"
     full = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
     assert set(mapped) <= full  # a verb missing from the map is still served (main falls back to every module)
+
+
+def test_progress_shows_only_above_100000_rows_on_a_terminal(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from innocredit.cli import _common
+
+    buf = io.StringIO()
+    monkeypatch.setattr(_common, "err_console", Console(file=buf, force_terminal=True, width=100))
+    steps = _common.Steps(200_000, ["read and check", "evaluate", "write"], "evaluate tech-sme")
+    assert steps.enabled
+    steps.next("read and check")
+    steps.close()
+    assert "evaluate tech-sme (200,000 rows)" in buf.getvalue()
+    assert not _common.Steps(100_000, ["a"], "x").enabled  # at the threshold: no bar
+    monkeypatch.setattr(_common, "err_console", Console(file=io.StringIO(), force_terminal=False))
+    assert not _common.Steps(5_000_000, ["a"], "x").enabled  # not a terminal: no bar
+
+
+def test_table_rows_reads_parquet_metadata(tmp_path):
+    import polars as pl
+
+    from innocredit.cli._common import table_rows
+
+    pl.DataFrame({"a": range(1234)}).write_parquet(tmp_path / "t.parquet")
+    assert table_rows(tmp_path / "t.parquet") == 1234
+    assert table_rows(tmp_path / "t.csv") is None

@@ -66,3 +66,50 @@ def dumps(obj: Any) -> str:
 
 def echo_json(obj: Any) -> None:
     sys.stdout.write(dumps(obj) + "\n")
+
+
+PROGRESS_ROWS = 100_000  # progress bars above this many rows
+
+
+def table_rows(path: Any) -> int | None:
+    """The row count of a table file when it is cheap to know (Parquet metadata), else None."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.suffix.lower() not in (".parquet", ".pq") or not p.exists():
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(p).metadata.num_rows)
+    except Exception:  # noqa: BLE001 - a bad file is reported by the reader itself
+        return None
+
+
+class Steps:
+    """A progress bar over the named steps of a verb, on stderr, shown only above ``PROGRESS_ROWS`` rows and when
+    stderr is a terminal (never in pipes, files or tests)."""
+
+    def __init__(self, rows: int | None, steps: list[str], title: str) -> None:
+        self.enabled = bool(rows and rows > PROGRESS_ROWS and err_console.is_terminal)
+        self.steps = steps
+        self._progress: Any = None
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn(f"{title} ({rows:,} rows): " + "{task.description}"), BarColumn(),
+                                      TimeElapsedColumn(), console=err_console, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(steps[0], total=len(steps))
+
+    def next(self, done: str) -> None:
+        """Mark step ``done`` as finished and show the next one."""
+        if self._progress is not None:
+            i = self.steps.index(done)
+            nxt = self.steps[i + 1] if i + 1 < len(self.steps) else "done"
+            self._progress.update(self._task, completed=i + 1, description=nxt)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

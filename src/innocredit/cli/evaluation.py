@@ -119,16 +119,24 @@ def evaluate(
             output.suffix.lower(), "json") if output is not None else "json"
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    from innocredit.cli._common import Steps, table_rows
     from innocredit.evaluation.context import InputError
 
     sysdef = _system(system)
     date = _as_of(as_of)
-    features = _features(input, sheet)
+    steps = Steps(table_rows(input), ["read and check", "evaluate", "write"], f"evaluate {sysdef.id}")
     try:
-        results = run(sysdef, features, date)
-    except InputError as exc:
-        fail(f"{input}: {exc}")
-    _write(results, sysdef, output, fmt)
+        features = _features(input, sheet)
+        steps.next("read and check")
+        try:
+            results = run(sysdef, features, date)
+        except InputError as exc:
+            fail(f"{input}: {exc}")
+        steps.next("evaluate")
+        _write(results, sysdef, output, fmt)
+        steps.next("write")
+    finally:
+        steps.close()
     if store:
         from innocredit.cli._common import open_database
         from innocredit.services.database import unit_of_work
