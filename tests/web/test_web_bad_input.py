@@ -223,3 +223,32 @@ def test_lending_page_forms_refuse_bad_amounts_and_rates(env, loan):
         r = c.post(f"/applications/{loan['app_id']}/contract", data={"csrf_token": tok, "rate": raw},
                    follow_redirects=False)
         assert 400 <= r.status_code < 500, (raw, r.status_code)
+
+
+def test_every_date_query_refuses_year_1_and_9999(env):
+    """Every route with a date query parameter (as_of, since, ...): no 500 for dates near the calendar's ends, and
+    4xx for 0001-01-01."""
+    found = []
+    for path, route in env.app.state.route_table:
+        if not isinstance(route, APIRoute) or "GET" not in route.methods:
+            continue
+        dates = [p.name for p in route.dependant.query_params if p.field_info.annotation in (dt.date, dt.date | None)]
+        if not dates:
+            continue
+        url = re.sub(r"{(\w+)}", lambda m: "csv" if m.group(1) == "fmt" else "x", path)
+        for name in dates:
+            found.append((path, name))
+            for day in BAD_DATES:
+                answers = [env.client.get(url, params={name: day}, headers=env.headers(role)).status_code
+                           for role in ("coordinator", "admin")]
+                assert all(s < 500 for s in answers), (path, name, day, answers)
+                if day == "0001-01-01":  # the issue's case: a clear refusal, not an answer about year 1
+                    assert any(400 <= s < 500 for s in answers), (path, name, day, answers)
+    assert ("/api/v1/metrics", "as_of") in found
+
+
+def test_a_bulk_answer_with_a_huge_push_id_is_refused(env):
+    c, tok = _page_client(env, "bank_a_officer")
+    r = c.post("/inbox/answer", data={"csrf_token": tok, "kind": "accepted", "push_id": str(2**64)},
+               follow_redirects=False)
+    assert 400 <= r.status_code < 500, r.status_code
