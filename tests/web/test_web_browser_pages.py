@@ -35,7 +35,8 @@ def test_coordinator_pages_zh_and_en(site):
     assert page.locator("h1").inner_text() == "协同看板"
     assert page.locator("svg.chart").count() >= 2
     cookies = {c["name"]: c for c in ctx.cookies()}
-    assert cookies["ic_session"]["httpOnly"] and cookies["ic_session"]["secure"]
+    session_cookie = cookies["__Host-ic_session"]  # secure cookies go out with the __Host- prefix
+    assert session_cookie["httpOnly"] and session_cookie["secure"] and session_cookie["path"] == "/"
     shots(page, "dashboard-zh")
     page.goto(base + "/enterprises")
     assert page.locator("table[data-testid=directory] tbody tr").count() == 25
