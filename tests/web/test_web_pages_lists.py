@@ -252,3 +252,13 @@ def test_directory_sorts_and_a_bank_sorts_only_by_what_it_sees(site):
     r = client.get("/enterprises?sort=revenue", headers={"Accept": "application/json"})
     assert r.status_code == 422 and "sort" in r.text
     assert client.get("/enterprises?sort=name&dir=desc").status_code == 200
+
+
+def test_a_list_page_names_the_purposes(site):
+    client, pw, *_ = site
+    _login(client, pw, "coordinator")
+    listing = client.get("/lists?sort=created&dir=asc").text
+    first = re.search(r'<a href="/lists/(\d+)">', listing).group(1)
+    page = client.get(f"/lists/{first}?lang=zh")
+    assert page.status_code == 200
+    assert untranslated(page.text.split('data-testid="list-items"')[1].split("</table>")[0]) == []

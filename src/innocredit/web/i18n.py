@@ -234,6 +234,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "list.select": {"zh": "选择", "en": "Select"},
     "list.bulk": {"zh": "对勾选企业：", "en": "For the ticked firms:"},
     "dash.target": {"zh": "目标", "en": "target"},
+    "list.purpose": {"zh": "用途", "en": "Purpose"},
     "eval.reachable": {"zh": "含专家评价项的可达区间：{low}–{high} 分（政策线 {line}）", "en": "Reachable range with the expert-judgement items: {low}–{high} points (line {line})"},
     "eval.combination": {"zh": "最省成本的组合", "en": "Cheapest combination"},
     "eval.gap": {"zh": "距政策线还差 {gap} 分", "en": "{gap} points short of the line"},
