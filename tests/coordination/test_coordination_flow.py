@@ -139,4 +139,6 @@ def test_list_to_push_to_answer_with_escalation(engine):
     g = m["groups"][0]
     assert g["recommended_firms"] == 2 and g["recommended_firms_credited"] == 1
     assert g["loans_count"] == 1 and g["first_loan_share"] == 1.0      # the disbursement registered a loan
-    assert g["relending_eligible_count"] == 1   # U[1] is not a tech SME but has 88 >= 70 innovation points
+    # relending scope comes from the official lists, not from our own score: U[1] (88 innovation points, not a
+    # registered technology SME, product "credit") is not relending-eligible
+    assert g["relending_eligible_count"] == 0

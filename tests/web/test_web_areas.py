@@ -27,6 +27,11 @@ def env(tmp_path_factory):
         yield w
 
 
+# the risk score reads the whole profile: a bank needs consent for every category
+ALL_CATEGORIES = ["registry", "tax", "social_insurance", "ip", "science_tech", "courts", "bank_history",
+                  "financing_request"]
+
+
 def test_evaluation_matches_the_engine(env):
     h = env.headers("coordinator")
     got = env.client.post("/api/v1/evaluations", json={"uscc": env.ent_uscc, "system": "innovation-points"},
@@ -46,7 +51,7 @@ def test_evaluation_matches_the_engine(env):
 def test_risk_uses_only_the_banks_own_model(env):
     # the firm must be visible to the bank: grant a consent first (as the enterprise)
     until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat()
-    r = env.client.post("/api/v1/consents", json={"bank_id": "bank-hz-01", "categories": ["tax", "ip"],
+    r = env.client.post("/api/v1/consents", json={"bank_id": "bank-hz-01", "categories": ALL_CATEGORIES,
                                                   "valid_until": until}, headers=env.headers("enterprise"))
     assert r.status_code == 201 and r.json()["state"] == "in_force"
     score = env.client.get(f"/api/v1/enterprises/{env.ent_uscc}/risk?lang=en", headers=env.headers("bank_a_officer"))
