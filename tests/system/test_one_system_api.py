@@ -26,6 +26,8 @@ from innocredit.web.demo import pick_enterprise, seed_demo_users
 N, SEED = 400, 23
 BANK_A, BANK_B, GUARANTOR = "bank-hz-01", "bank-hz-02", "guar-hz"
 TODAY = dt.date.today()
+ALL_CATEGORIES = ["registry", "tax", "social_insurance", "ip", "science_tech", "courts", "bank_history",
+                  "financing_request"]
 
 
 class System:
@@ -57,7 +59,7 @@ class System:
 
     def consent(self, bank: str) -> None:
         self.call("POST", "/consents", "enterprise", 201, json={
-            "bank_id": bank, "categories": ["registry", "tax"],
+            "bank_id": bank, "categories": ALL_CATEGORIES,  # an application reads every category (item 2)
             "valid_until": (dt.datetime.now(dt.UTC) + dt.timedelta(days=200)).isoformat()})
 
     def approved(self, uscc: str, product: str, amount: str, officer: str = "bank_a_officer",
@@ -209,8 +211,9 @@ def test_a_guaranteed_loan_names_its_guarantor_organisation(system: System) -> N
     s.call("POST", f"/loans/{loan['id']}/disburse", "bank_a_officer", json={})
     parties = {g["party_id"]: g for g in s.call("GET", f"/loans/{loan['id']}/guarantees", "bank_a_officer")}
     assert parties["guarantor"]["org_id"] == GUARANTOR and parties["bank"]["org_id"] == BANK_A
-    # 2,000,000 x 40% x 1% = 8,000 (the scheme's guarantor fee on its share)
-    assert Decimal(str(parties["guarantor"]["fee"])) == Decimal("8000.00")
+    # the guarantee fee: 1% a year on the guaranteed amount (the whole principal), 12 months:
+    # 2,000,000 x 1% x 12/12 = 20,000 (lending/schemes/anhui_4321.yaml guarantee_fee.rate)
+    assert Decimal(str(parties["guarantor"]["fee"])) == Decimal("20000.00")
     # the guarantor organisation sees the loan it guarantees
     seen = s.call("GET", "/loans", "guarantor", params={"size": 200})["items"]
     assert loan["id"] in {x["id"] for x in seen}

@@ -34,6 +34,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("under_review", "reject"): "rejected",
     ("under_review", "withdraw"): "withdrawn",
     ("approved", "contract"): "contracted",
+    ("approved", "change_terms"): "under_review",  # terms beyond the approval go back to the approvers
     ("approved", "withdraw"): "withdrawn",
     ("contracted", "disburse"): "active",
     ("active", "repay_in_full"): "repaid",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -43,7 +44,7 @@ from innocredit.services import organisations
 from innocredit.storage import lending as repo
 from innocredit.storage.lending import NotFound
 
-__all__ = ["NotFound", "apply", "submit", "review", "approve", "reject", "withdraw", "record_offer", "contract",
+__all__ = ["NotFound", "check_terms", "apply", "submit", "review", "approve", "reject", "withdraw", "record_offer", "contract",
            "disburse", "repay", "update_delinquency", "default", "write_off", "close", "schedule", "repayments",
            "list_applications", "get_application", "list_loans", "get_loan", "guarantees", "loss_allocations",
            "audit_entries", "verify_audit_chain", "anchor_audit_chain", "sla_breaches", "record_reported_loans",
@@ -104,12 +105,39 @@ def _now(on: dt.date | None) -> dt.datetime | None:
 # --------------------------------------------------------------------------- applications
 
 
+def check_terms(product: Product, amount: Decimal, term_months: int, policy: Policy,
+                offer: Mapping[str, Any] | None, amount_field: str = "amount") -> None:
+    """The terms an application may ask for: within the product's term range, at most the policy's
+    ``max_single_loan``, and, when the matched offer is given (``innocredit.lending.matching``: the bank's risk
+    model grades the firm), for a product the firm is eligible for and at most the offer's limit and term."""
+    if not product.min_months <= term_months <= product.max_months:
+        raise ValueError(f"term_months: {term_months} months is outside {product.id}'s range "
+                         f"{product.min_months}-{product.max_months}")
+    cap = money(Decimal(str(policy.max_single_loan)))
+    if amount > cap:
+        raise ValueError(f"{amount_field}: {amount} is above the lending policy's max_single_loan of {cap}")
+    if offer is None:
+        return
+    if not offer.get("eligible"):
+        why = offer.get("failed_reason_en") or offer.get("failed_rule") or "a product rule is not met"
+        raise ValueError(f"product_id: the firm is not eligible for {product.id} ({offer.get('failed_rule')}: {why})")
+    limit = offer.get("limit")
+    if limit is not None and amount > money(Decimal(str(round(float(limit), 2)))):
+        raise ValueError(f"amount: {amount} is above the offer's limit of {money(Decimal(str(round(float(limit), 2))))}"
+                         f" for {product.id}")
+    offered_term = offer.get("term_months")
+    if offered_term is not None and term_months > int(offered_term):
+        raise ValueError(f"term_months: {term_months} months is longer than the offer's {int(offered_term)}")
+
+
 def apply(session: Session, *, bank_id: str, uscc: str, product_id: str, amount: Amount,
           term_months: int, actor: str, complete: bool = True, purpose: str | None = None,
           on: dt.date | None = None, policy: Policy | None = None,
-          calendar: lc.Calendar | None = None) -> dict[str, Any]:
+          calendar: lc.Calendar | None = None, offer: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Record an application. A complete one is submitted at once and its decision SLA starts; a firm the
-    office pushed to this bank has its push answered ``accepted``."""
+    office pushed to this bank has its push answered ``accepted``. The terms are checked (:func:`check_terms`)
+    against the product, the policy and, when given, the matched ``offer`` (the caller computes it: the web app
+    holds the matched offers of the bank's risk model)."""
     err = uscc_error(uscc)
     if err:
         raise ValueError(f"uscc: {err}")
@@ -117,11 +145,9 @@ def apply(session: Session, *, bank_id: str, uscc: str, product_id: str, amount:
     if product is None:
         raise ValueError(f"product_id: unknown product {product_id!r}; known: {', '.join(sorted(_catalogue()))}")
     amt = money(amount)
-    if amt <= 0:
-        raise ValueError("amount: must be positive")
-    if not product.min_months <= term_months <= product.max_months:
-        raise ValueError(f"term_months: {term_months} months is outside {product.id}'s range "
-                         f"{product.min_months}-{product.max_months}")
+    if not amt.is_finite() or amt <= 0:
+        raise ValueError("amount: must be a positive number")
+    check_terms(product, amt, term_months, _policy(policy), offer)
     today = _today(on)
     app = repo.Application(id=str(uuid.uuid4()), bank_id=bank_id, uscc=uscc, product_id=product.id,
                            product_version=product.version, amount_fen=to_fen(amt), term_months=term_months,
@@ -129,7 +155,10 @@ def apply(session: Session, *, bank_id: str, uscc: str, product_id: str, amount:
     session.add(app)
     session.flush()
     _audit(session, row=app, action="create", from_state=None, to_state="draft", actor=actor,
-           details={"uscc": uscc, "product_id": product.id, "amount": str(amt), "term_months": term_months})
+           details={"uscc": uscc, "product_id": product.id, "amount": str(amt), "term_months": term_months,
+                    "offer": None if offer is None else {"limit": offer.get("limit"), "rate": offer.get("rate"),
+                                                         "term_months": offer.get("term_months"),
+                                                         "pd_grade": offer.get("pd_grade")}})
     if complete:
         _submit(session, app, actor, today, _policy(policy), calendar)
     coord.answer_push_for_lending(session, bank_id=bank_id, uscc=uscc, target="accepted",
@@ -283,12 +312,28 @@ def contract(session: Session, bank_id: str, application_id: str, actor: str, *,
              guarantee_scheme: str | None = None, pool_scheme: str | None = None, first_loan: bool | None = None,
              unsecured: bool | None = None, guarantor_org_id: str | None = None,
              pledged_patents: list[str] | None = None, patent_pool_id: str | None = None,
-             on: dt.date | None = None) -> dict[str, Any]:
+             on: dt.date | None = None, policy: Policy | None = None) -> dict[str, Any]:
     """Sign the contract of an approved application: the loan (status ``contracted``), its guarantee rows
     (fee per party, the guarantor party tied to ``guarantor_org_id``), the pledges of an IP pledge loan and the
-    allocation of a patent-pool loan, all in this transaction (a refused pledge leaves nothing written)."""
+    allocation of a patent-pool loan, all in this transaction (a refused pledge leaves nothing written).
+
+    Terms beyond what was approved (a larger principal, a longer term, a rate below the offer's or the
+    approvers' rate) are not signed: the application goes back to the approvers (``under_review``, approvals
+    cleared, the new terms recorded) and the application is returned with ``returned_to_approvers: True``."""
     app = repo.get_application(session, bank_id, application_id, lock=True)
     lc.transition(app.status, "contract")
+    rate = _rate(rate)
+    pol = _policy(policy)
+    product_ = _product(app.product_id)
+    requested = money(principal) if principal is not None else (repo.yuan(app.amount_fen) or Decimal(0))
+    if not requested.is_finite() or requested <= 0:
+        raise ValueError("principal: must be a positive number")
+    term_ = term_months or app.term_months
+    if product_ is not None:
+        check_terms(product_, requested, term_, pol, None, amount_field="principal")
+    beyond = _beyond_approval(session, app, requested, term_, rate)
+    if beyond:
+        return _return_to_approvers(session, app, actor, requested, term_, rate, beyond)
     product = _product(app.product_id)
     kind = product.kind if product is not None else None
     schemes = _schemes()
@@ -299,15 +344,12 @@ def contract(session: Session, bank_id: str, application_id: str, actor: str, *,
     guarantor = _guarantor_org(session, guarantee_scheme, guarantor_org_id)
     if kind in POOL_KINDS and not patent_pool_id:
         raise ValueError("patent_pool_id: a patent-pool loan names the pool it draws on")
-    amount = money(principal) if principal is not None else (repo.yuan(app.amount_fen) or Decimal(0))
-    if amount <= 0 or to_fen(amount) > app.amount_fen:
-        raise ValueError("principal: the contracted principal must be positive and at most the approved amount")
-    term = term_months or app.term_months
+    amount, term = requested, term_
     day = _today(on)
-    build_schedule(amount, Decimal(str(rate)), term, method, day, grace_months=grace_months,
+    build_schedule(amount, rate, term, method, day, grace_months=grace_months,
                    day_count=day_count)  # validates the terms before anything is written
     loan = repo.Loan(id=str(uuid.uuid4()), application_id=app.id, bank_id=bank_id, uscc=app.uscc,
-                     product_id=app.product_id, principal_fen=to_fen(amount), rate=str(Decimal(str(rate))),
+                     product_id=app.product_id, principal_fen=to_fen(amount), rate=str(rate),
                      term_months=term, method=method, day_count=day_count, grace_months=grace_months,
                      status="contracted", guarantee_scheme=guarantee_scheme, pool_scheme=pool_scheme,
                      first_loan=bool(first_loan), unsecured=(not _secured(app.product_id) and not guarantee_scheme)
@@ -344,6 +386,57 @@ def contract(session: Session, bank_id: str, application_id: str, actor: str, *,
                                   rate=Decimal(loan.rate), product=app.product_id, secured=not loan.unsecured,
                                   note=f"lending contract {loan.id}", now=_now(on))
     return {**repo.loan_dict(loan), "pledges": pledges}
+
+
+def _rate(rate: Decimal | str) -> Decimal:
+    """A contract rate: a finite fraction strictly between 0 and 1 (the API's and the page's check)."""
+    try:
+        value = Decimal(str(rate).strip())
+    except ArithmeticError:
+        raise ValueError(f"rate: {str(rate)[:40]!r} is not a number") from None
+    if not value.is_finite() or not Decimal(0) < value < Decimal(1):
+        raise ValueError(f"rate: must be a fraction between 0 and 1, e.g. 0.035 (got {str(rate)[:40]})")
+    return value
+
+
+def _beyond_approval(session: Session, app: repo.Application, principal: Decimal, term: int,
+                     rate: Decimal) -> list[str]:
+    """The contract terms that go beyond the approval: principal above the approved amount, term above the approved
+    term, rate below the lowest rate approved (the approvers' rate after a return, else the offer's rate)."""
+    out = []
+    if to_fen(principal) > app.amount_fen:
+        out.append(f"principal {principal} above the approved {repo.yuan(app.amount_fen)}")
+    if term > app.term_months:
+        out.append(f"term_months {term} above the approved {app.term_months}")
+    floor = _approved_floor(session, app)
+    if floor is not None and rate < floor:
+        out.append(f"rate {rate} below the approved {floor}")
+    return out
+
+
+def _return_to_approvers(session: Session, app: repo.Application, actor: str, principal: Decimal, term: int,
+                         rate: Decimal, beyond: list[str]) -> dict[str, Any]:
+    """Terms changed after approval: the application goes back to the approvers with the new terms."""
+    previous = {"amount": str(repo.yuan(app.amount_fen)), "term_months": app.term_months,
+                "approver1": app.approver1, "approver2": app.approver2, "approved_rate": app.approved_rate}
+    app.amount_fen, app.term_months = to_fen(principal), term
+    app.approver1 = app.approver2 = None
+    app.decided_on, app.sla_breached = None, None
+    floor = _approved_floor(session, app)
+    if floor is None or rate < floor:
+        app.approved_rate = str(rate)
+    _move(session, app, "change_terms", actor, {"beyond": beyond, "previous": previous,
+                                                "requested": {"principal": str(principal), "term_months": term,
+                                                              "rate": str(rate)}})
+    return {**repo.application_dict(app), "returned_to_approvers": True, "beyond": beyond}
+
+
+def _approved_floor(session: Session, app: repo.Application) -> Decimal | None:
+    """The lowest rate approved: the approvers' rate after a return, else the offer's rate, else none."""
+    offer = repo.latest_offer(session, app.id)
+    if app.approved_rate is not None:
+        return Decimal(app.approved_rate)
+    return Decimal(offer.rate) if offer is not None else None
 
 
 def _party_org(role: str, bank_id: str, guarantor: str | None) -> str | None:

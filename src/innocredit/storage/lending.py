@@ -76,6 +76,8 @@ class Application(Base):
     approver1: Mapped[str | None] = mapped_column(String(64))
     approver2: Mapped[str | None] = mapped_column(String(64))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # the lowest rate the approvers accepted, when a contract below the offer's rate went back to them
+    approved_rate: Mapped[str | None] = mapped_column(String(16))
 
 
 class Offer(Base):
@@ -222,7 +224,8 @@ def application_dict(a: Application) -> dict[str, Any]:
             "purpose": a.purpose, "status": a.status, "complete": a.complete, "created_by": a.created_by,
             "created_on": a.created_on, "submitted_on": a.submitted_on, "sla_due_on": a.sla_due_on,
             "decided_on": a.decided_on, "sla_breached": a.sla_breached, "reviewer": a.reviewer,
-            "approver1": a.approver1, "approver2": a.approver2, "decision_note": a.decision_note}
+            "approver1": a.approver1, "approver2": a.approver2, "decision_note": a.decision_note,
+            "approved_rate": None if a.approved_rate is None else Decimal(a.approved_rate)}
 
 
 def loan_dict(x: Loan) -> dict[str, Any]:
@@ -247,7 +250,7 @@ def entry_dict(e: AuditEntry) -> dict[str, Any]:
 
 # the fields of a row that only a use case with an audit entry changes: the entry carries their digest
 APPLICATION_AUDITED = ("id", "bank_id", "uscc", "product_id", "amount_fen", "term_months", "status", "reviewer",
-                       "approver1", "approver2")
+                       "approver1", "approver2", "approved_rate")
 LOAN_AUDITED = ("id", "application_id", "bank_id", "uscc", "product_id", "principal_fen", "rate", "term_months",
                 "method", "status", "guarantee_scheme", "pool_scheme", "guarantor_org_id", "patent_pool_id",
                 "disbursed_on", "outstanding_fen")

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -79,6 +81,12 @@ class ApplicationOut(BaseModel):
     approver1: str | None = None
     approver2: str | None = None
     decision_note: str | None = None
+    approved_rate: Money | None = None
+
+
+class ReturnedOut(ApplicationOut):
+    returned_to_approvers: bool = True
+    beyond: list[str]
 
 
 class LoanOut(BaseModel):
@@ -246,22 +254,36 @@ def list_applications(status: str | None = Query(None, max_length=16), page: Pag
 @router.post("/applications", response_model=ApplicationOut, status_code=201)
 def create_application(body: NewApplication, request: Request, principal: Principal = Depends(require_roles(*OFFICER)),
                        session: Session = SESSION) -> dict:
-    """Record an application for an enterprise this bank may see; a complete one is submitted at once."""
+    """Record an application for an enterprise this bank may see; a complete one is submitted at once. The terms
+    follow the product and the lending policy (``max_single_loan``); when the bank has a risk model, the firm must
+    be eligible for the product and the amount and term within the matched offer (422 naming the field)."""
     ensure_visible(session, principal, body.uscc)
     if not request.app.state.data.has(body.uscc):
         raise ProblemError(404, "enterprise not found", "not-found")
+    offer = matched_offer(request, session, principal, body.uscc, body.product_id)
     with domain_call():
         out = store.apply(session, bank_id=la.bank_of(principal), uscc=body.uscc, product_id=body.product_id,
                           amount=body.amount, term_months=body.term_months, actor=_actor(principal),
-                          complete=body.complete, purpose=body.purpose, policy=request.app.state.lending_policy())
-        _record_offer(request, session, principal, out)
+                          complete=body.complete, purpose=body.purpose, policy=request.app.state.lending_policy(),
+                          offer=offer)
+        _record_offer(session, principal, out, offer)
     return out
 
 
-def _record_offer(request: Request, session: Session, principal: Principal, app: dict[str, Any]) -> None:
+def matched_offer(request: Request, session: Session, principal: Principal, uscc: str,
+                  product_id: str) -> dict[str, Any] | None:
+    """The offer of ``product_id`` matched for the firm with the bank's risk model; ``None`` when the bank has no
+    model (every product's rules need the PD grade the model gives: without it the matcher cannot judge)."""
     model, key, _ = risk_access.bank_model(session, principal.bank_id)
-    rows = request.app.state.data.offers(app["uscc"], model, key) or []
-    hit = next((r for r in rows if r["product_id"] == app["product_id"] and r["eligible"]), None)
+    if model is None:
+        return None
+    rows = request.app.state.data.offers(uscc, model, key) or []
+    return next((r for r in rows if r["product_id"] == product_id), None)
+
+
+def _record_offer(session: Session, principal: Principal, app: dict[str, Any], hit: dict[str, Any] | None) -> None:
+    if hit is None or not hit.get("eligible"):
+        return
     if hit and hit.get("limit") is not None and hit.get("rate") is not None:
         store.record_offer(session, la.bank_of(principal), app["id"], limit=Decimal(str(round(hit["limit"], 2))),
                            term_months=int(hit["term_months"] or app["term_months"]),
@@ -327,17 +349,23 @@ def withdraw(app_id: str, request: Request, principal: Principal = Depends(requi
     return _action(session, principal, app_id, "withdraw", request)
 
 
-@router.post("/applications/{app_id}/contract", response_model=LoanOut, status_code=201)
-def contract(app_id: str, body: ContractTerms, principal: Principal = Depends(require_roles(*OFFICER)),
-             session: Session = SESSION) -> dict:
-    """Sign the contract of an approved application: the loan is created (status ``contracted``)."""
+@router.post("/applications/{app_id}/contract", response_model=LoanOut, status_code=201,
+             responses={202: {"model": ReturnedOut, "description": "terms beyond the approval: the application went "
+                              "back to the approvers"}})
+def contract(app_id: str, body: ContractTerms, request: Request,
+             principal: Principal = Depends(require_roles(*OFFICER)), session: Session = SESSION) -> Any:
+    """Sign the contract of an approved application: the loan is created (status ``contracted``). Terms beyond
+    the approval (principal or term above the approved, rate below the offer's) are not signed: the application
+    goes back to the approvers (202 with the application, ``under_review``)."""
     with domain_call():
         out = store.contract(session, la.bank_of(principal), app_id, _actor(principal), rate=body.rate,
                              principal=body.principal, term_months=body.term_months, method=body.method,
                              guarantee_scheme=body.guarantee_scheme, pool_scheme=body.pool_scheme,
                              first_loan=body.first_loan, unsecured=body.unsecured,
                              guarantor_org_id=body.guarantor_org_id, pledged_patents=body.pledged_patents,
-                             patent_pool_id=body.patent_pool_id)
+                             patent_pool_id=body.patent_pool_id, policy=request.app.state.lending_policy())
+    if out.get("returned_to_approvers"):
+        return JSONResponse(jsonable_encoder(ReturnedOut(**out)), status_code=202)
     return out
 
 

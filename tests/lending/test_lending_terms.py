@@ -1,0 +1,122 @@
+"""Loan terms follow the product and the policy (issue 14 item 12), on SQLite and PostgreSQL: an application over
+the matched offer's limit, for a product the firm is not eligible for, or over the policy's max_single_loan is
+refused naming the field; a contract rate outside (0, 1) is refused; terms beyond the approval go back to the
+approvers with an audit entry instead of being signed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from innocredit.lending.lifecycle import LifecycleError
+from innocredit.lending.schema import load_policy
+from innocredit.profile.uscc import make_uscc
+from innocredit.services import lending as svc
+from innocredit.storage.base import UnitOfWork
+
+USCC = make_uscc("91330106MA2AAAAA0")
+POLICY = load_policy(env={})  # max_single_loan 30,000,000; second approver above 5,000,000
+MON = dt.date(2025, 3, 3)
+OFFER = {"product_id": "talent_loan", "eligible": True, "failed_rule": None, "limit": 1_500_000.0,
+         "term_months": 24, "rate": 0.0385, "pd_grade": "G3"}
+
+
+def _apply(s, amount, offer=None, product="talent_loan", term=12):  # type: ignore[no-untyped-def]
+    return svc.apply(s, bank_id="bank_a", uscc=USCC, product_id=product, amount=amount, term_months=term,
+                     actor="officer", on=MON, policy=POLICY, offer=offer)
+
+
+def test_the_policy_cap_and_the_offer_bound_an_application(engine) -> None:  # type: ignore[no-untyped-def]
+    assert POLICY.max_single_loan == 30_000_000
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        with pytest.raises(ValueError, match=r"^amount: 10000000000.00 is above the lending policy's max_single_loan"
+                                             r" of 30000000.00"):
+            _apply(s, "10000000000")
+        with pytest.raises(ValueError, match="^amount: 30000000.01 is above"):
+            _apply(s, "30000000.01")
+        assert _apply(s, "30000000")["amount"] == Decimal("30000000.00")  # at the cap: allowed
+        with pytest.raises(ValueError, match=r"^amount: 1500000.01 is above the offer's limit of 1500000.00"):
+            _apply(s, "1500000.01", OFFER)
+        with pytest.raises(ValueError, match=r"^term_months: 36 months is longer than the offer's 24"):
+            _apply(s, "1000000", OFFER, term=36)
+        ineligible = {**OFFER, "eligible": False, "failed_rule": "talent_team", "limit": None,
+                      "failed_reason_en": "a talent programme member in the team"}
+        with pytest.raises(ValueError, match=r"^product_id: the firm is not eligible for talent_loan \(talent_team"):
+            _apply(s, "100000", ineligible)
+        ok = _apply(s, "1500000", OFFER)
+        assert ok["status"] == "submitted"
+        [create] = [e for e in svc.audit_entries(s, subject_id=ok["id"]) if e["action"] == "create"]
+        assert create["details"]["offer"] == {"limit": 1500000.0, "rate": 0.0385, "term_months": 24,
+                                              "pd_grade": "G3"}
+    with UnitOfWork(engine) as uow:  # the refused ones left nothing behind
+        assert len(svc.list_applications(uow.session, "bank_a")) == 2
+
+
+@pytest.mark.parametrize("rate", ["0", "1", "-0.01", "NaN", "Infinity", "abc", "", "1e30"])
+def test_a_contract_rate_outside_zero_and_one_is_refused(engine, rate) -> None:  # type: ignore[no-untyped-def]
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        app = _apply(s, "100000")
+        svc.review(s, "bank_a", app["id"], "reviewer")
+        svc.approve(s, "bank_a", app["id"], "approver", policy=POLICY)
+        with pytest.raises(ValueError, match="^rate: "):
+            svc.contract(s, "bank_a", app["id"], "officer", rate=rate, policy=POLICY)
+        assert svc.get_application(s, "bank_a", app["id"])["status"] == "approved"
+
+
+def _approved(s, amount="1000000", offer=None):  # type: ignore[no-untyped-def]
+    app = _apply(s, amount, offer)
+    if offer is not None:
+        svc.record_offer(s, "bank_a", app["id"], limit=Decimal(str(offer["limit"])), term_months=offer["term_months"],
+                         rate=Decimal(str(offer["rate"])), pd_grade=offer["pd_grade"])
+    svc.review(s, "bank_a", app["id"], "reviewer")
+    svc.approve(s, "bank_a", app["id"], "approver", on=MON, policy=POLICY)
+    return app["id"]
+
+
+def test_terms_beyond_the_approval_go_back_to_the_approvers(engine) -> None:  # type: ignore[no-untyped-def]
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        app_id = _approved(s, "1000000", OFFER)
+        # a larger principal: not signed, back to under_review with the new amount and no approvals
+        out = svc.contract(s, "bank_a", app_id, "officer", rate="0.0385", principal="1200000", policy=POLICY)
+        assert out["returned_to_approvers"] is True and out["status"] == "under_review"
+        assert out["beyond"] == ["principal 1200000.00 above the approved 1000000.00"]
+        assert out["amount"] == Decimal("1200000.00") and out["approver1"] is None and out["decided_on"] is None
+        assert svc.loan_of_application(s, app_id) is None
+        last = svc.audit_entries(s, subject_id=app_id)[-1]
+        assert (last["action"], last["from_state"], last["to_state"], last["actor"]) == (
+            "change_terms", "approved", "under_review", "officer")
+        assert last["details"]["previous"]["amount"] == "1000000.00"
+        assert last["details"]["previous"]["approver1"] == "approver"
+        with pytest.raises(LifecycleError):  # nothing is signed until the approvers decide again
+            svc.contract(s, "bank_a", app_id, "officer", rate="0.0385", principal="1200000", policy=POLICY)
+        with pytest.raises(LifecycleError, match="cannot also approve"):  # four-eyes still holds
+            svc.approve(s, "bank_a", app_id, "reviewer", policy=POLICY)
+        assert svc.approve(s, "bank_a", app_id, "approver", policy=POLICY)["status"] == "approved"
+        # a rate below the offer's 3.85% and a longer term: back again, the approvers' rate recorded
+        out = svc.contract(s, "bank_a", app_id, "officer", rate="0.030", principal="1200000", term_months=18,
+                           policy=POLICY)
+        assert out["beyond"] == ["term_months 18 above the approved 12", "rate 0.030 below the approved 0.0385"]
+        assert out["approved_rate"] == Decimal("0.030") and out["term_months"] == 18
+        svc.approve(s, "bank_a", app_id, "approver2", policy=POLICY)
+        loan = svc.contract(s, "bank_a", app_id, "officer", rate="0.030", principal="1200000", term_months=18,
+                            policy=POLICY)
+        assert loan["status"] == "contracted" and loan["principal"] == Decimal("1200000.00")
+        assert loan["term_months"] == 18 and loan["rate"] == Decimal("0.030")
+        assert svc.verify_audit_chain(s).ok
+
+
+def test_terms_within_the_approval_are_signed(engine) -> None:  # type: ignore[no-untyped-def]
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        app_id = _approved(s, "1000000", OFFER)
+        loan = svc.contract(s, "bank_a", app_id, "officer", rate="0.04", principal="800000", term_months=12,
+                            policy=POLICY)
+        assert loan["status"] == "contracted" and loan["principal"] == Decimal("800000.00")
+        with pytest.raises(ValueError, match="^principal: 30000001.00 is above"):  # never past the policy cap
+            svc.contract(s, "bank_a", _approved(s, "1000000"), "officer", rate="0.04", principal="30000001",
+                         policy=POLICY)
