@@ -25,7 +25,13 @@ from innocredit.web import logging as weblog
 from innocredit.web import problems
 from innocredit.web.auth import CSRF_COOKIE
 from innocredit.web.config import Settings
-from innocredit.web.data import DataService, FeatureLoader, default_loader, default_patents_loader
+from innocredit.web.data import (
+    DataService,
+    FeatureLoader,
+    default_loader,
+    default_patents_loader,
+    default_pools_loader,
+)
 from innocredit.web.hardening import Hardening
 from innocredit.web.i18n import LANG_COOKIE, normalise
 
@@ -183,7 +189,8 @@ def create_app(settings: Settings | None = None, loader: FeatureLoader | None = 
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.data = DataService(loader or default_loader(engine, settings.features_path),
-                                 patents_loader=patents_loader or default_patents_loader(engine))
+                                 patents_loader=patents_loader or default_patents_loader(engine),
+                                 pools_loader=default_pools_loader(engine))
     app.state.lending_policy = _lending_policy(settings)
 
     from innocredit.web.pages.errors import error_page
