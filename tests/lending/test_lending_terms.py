@@ -120,3 +120,73 @@ def test_terms_within_the_approval_are_signed(engine) -> None:  # type: ignore[n
         with pytest.raises(ValueError, match="^principal: 30000001.00 is above"):  # never past the policy cap
             svc.contract(s, "bank_a", _approved(s, "1000000"), "officer", rate="0.04", principal="30000001",
                          policy=POLICY)
+
+
+def test_the_api_and_the_pages_refuse_terms_naming_the_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Through the app (SQLite): a 10-billion application answers 422 naming ``amount``; the page's contract form
+    refuses a blank, NaN, Infinity or 1e30 rate naming ``rate`` (a blank was taken as 0); a larger principal at the
+    API's contract goes back to the approvers (202)."""
+    import re
+
+    import polars as pl
+    from fastapi.testclient import TestClient
+
+    from innocredit.services import coordination
+    from innocredit.storage.base import make_engine, unit_of_work
+    from innocredit.storage.migrate import upgrade
+    from innocredit.synthetic import feature_table
+    from innocredit.web.app import create_app
+    from innocredit.web.config import Settings
+    from innocredit.web.demo import seed_demo_users
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    users = {u[0]: u[1] for u in seed_demo_users(engine)}
+    features = feature_table(60, 5).with_columns(pl.lit("active").alias("registry_status"))
+    firm = features["uscc"][0]
+    with unit_of_work(engine) as s:
+        coordination.grant_consent(s, uscc=firm, bank_id="bank-hz-01",
+                                   categories=list(coordination.default_consent_policy().categories),
+                                   valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=100))
+    engine.dispose()
+    web = create_app(Settings(database_url=url, secret_key="terms-secret-" + "t" * 30, cookie_secure=False),
+                     loader=lambda: features)
+    with TestClient(web) as api:
+        def h(name: str) -> dict[str, str]:
+            r = api.post("/api/v1/auth/token", json={"username": name, "password": users[name]})
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        officer, approver = h("bank_a_officer"), h("bank_a_approver")
+        r = api.post("/api/v1/applications", headers=officer, json={
+            "uscc": firm, "product_id": "talent_loan", "amount": "10000000000", "term_months": 12})
+        assert r.status_code == 422 and r.json()["detail"].startswith("amount: 10000000000.00 is above the lending "
+                                                                      "policy's max_single_loan of 30000000.00")
+        app_id = api.post("/api/v1/applications", headers=officer, json={
+            "uscc": firm, "product_id": "talent_loan", "amount": "500000", "term_months": 12}).json()["id"]
+        api.post(f"/api/v1/applications/{app_id}/review", headers=officer)
+        assert api.post(f"/api/v1/applications/{app_id}/approve", headers=approver, json={}).json()["status"] == \
+            "approved"
+        # the page's contract form, as a logged-in officer
+        page = TestClient(web)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get("/login").text).group(1)  # type: ignore[union-attr]
+        page.post("/login", data={"username": "bank_a_officer", "password": users["bank_a_officer"],
+                                  "csrf_token": token}, follow_redirects=False)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+                         page.get(f"/applications/{app_id}").text).group(1)
+        for bad in ("", "NaN", "Infinity", "1e30", "abc", "0", "1"):
+            r = page.post(f"/applications/{app_id}/contract", data={"csrf_token": csrf, "rate": bad},
+                          follow_redirects=False)
+            assert r.status_code == 422 and "rate" in r.text, (bad, r.status_code)
+        assert api.get(f"/api/v1/applications/{app_id}", headers=officer).json()["status"] == "approved"
+        r = api.post(f"/api/v1/applications/{app_id}/contract", headers=officer,
+                     json={"rate": "0.04", "principal": "600000"})
+        assert r.status_code == 202 and r.json()["status"] == "under_review"
+        assert r.json()["beyond"] == ["principal 600000.00 above the approved 500000.00"]
+        r = page.post(f"/applications/{app_id}/contract", data={"csrf_token": csrf, "rate": "0.04"},
+                      follow_redirects=False)
+        assert r.status_code == 409  # under review again: nothing to sign
+        api.post(f"/api/v1/applications/{app_id}/approve", headers=approver, json={})
+        r = page.post(f"/applications/{app_id}/contract", data={"csrf_token": csrf, "rate": "0.04"},
+                      follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/loans/")
