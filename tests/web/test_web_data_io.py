@@ -137,3 +137,75 @@ def test_browser_upload_progress_problems_and_template_downloads(web, tmp_path):
         assert pl.read_excel(tpl, sheet_name="data").columns[:3] == [
             "统一社会信用代码 (uscc)", "数据日期 (as_of)", "会计年度 (fiscal_year)"]
         ctx.close()
+
+
+def _application(web) -> str:
+    import datetime as dt
+
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=60)).isoformat()
+    cats = ["registry", "tax", "social_insurance", "ip", "science_tech", "courts", "bank_history", "financing_request"]
+    web.client.post("/api/v1/consents", json={"bank_id": "bank-hz-01", "categories": cats, "valid_until": until},
+                    headers=web.headers("enterprise"))
+    A = web.headers("bank_a_officer")
+    app = web.client.post("/api/v1/applications", json={"uscc": web.ent_uscc, "product_id": "innovation_points_credit",
+                                                        "amount": "300000", "term_months": 12}, headers=A)
+    assert app.status_code == 201, app.text
+    app_id = app.json()["id"]
+    web.client.post(f"/api/v1/applications/{app_id}/review", headers=A)
+    web.client.post(f"/api/v1/applications/{app_id}/approve", json={}, headers=web.headers("bank_a_approver"))
+    return app_id
+
+
+def _pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_credit_report_html_and_pdf_in_both_languages(web):
+    app_id = _application(web)
+    A = web.headers("bank_a_officer")
+    name = web.app.state.data.row(web.ent_uscc)["name"]
+    zh = web.client.get(f"/applications/{app_id}/report?lang=zh", headers=A)
+    assert zh.status_code == 200, zh.text[:500]
+    for text in ("授信调查报告", "一、企业概况", "统一社会信用代码", "四、审批记录", "/static/report.css", web.ent_uscc,
+                 name):
+        assert text in zh.text, text
+    assert "300,000" in zh.text and "<svg" in zh.text  # the amount and the pages' charts
+    assert "bank_a_approver" in zh.text  # the approval trail
+    en = web.client.get(f"/applications/{app_id}/report?lang=en", headers=A)
+    assert "Credit investigation report" in en.text and "1. The firm" in en.text
+    assert "@media print" in web.client.get("/static/report.css").text
+    pdf = web.client.get(f"/applications/{app_id}/report.pdf?lang=en", headers=A)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = _pdf_text(pdf.content)
+    assert "Credit investigation report" in text and web.ent_uscc in text and "4. Approval trail" in text
+    # another bank's staff cannot read it
+    assert web.client.get(f"/applications/{app_id}/report", headers=web.headers("bank_b_officer")).status_code in (403, 404)
+
+
+@pytest.mark.browser
+def test_browser_credit_report_page_and_pdf_download(web, tmp_path):
+    from browser_support import Shots, chromium, login, serve_in_thread
+
+    app_id = _application(web)
+    shots = Shots("credit-report")
+    with serve_in_thread(web.app) as base, chromium() as browser:
+        ctx = browser.new_context(accept_downloads=True)
+        page = ctx.new_page()
+        login(page, base, "bank_a_officer", web.users["bank_a_officer"][1])
+        page.goto(f"{base}/applications/{app_id}/report?lang=zh")
+        page.wait_for_selector("[data-testid=credit-report]")
+        shots(page, "report-zh")
+        assert "一、企业概况" in page.inner_text("[data-testid=report-profile]")
+        assert web.ent_uscc in page.inner_text("[data-testid=report-profile]")
+        page.emulate_media(media="print")  # the print stylesheet hides the navigation
+        assert not page.is_visible("header.top")
+        page.emulate_media(media="screen")
+        with page.expect_download() as dl:
+            page.click("[data-testid=report-pdf]")
+        got = tmp_path / "report.pdf"
+        dl.value.save_as(got)
+        text = _pdf_text(got.read_bytes())
+        assert "授信调查报告" in text and web.ent_uscc in text and "四、审批记录" in text
+        ctx.close()

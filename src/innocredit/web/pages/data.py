@@ -1,14 +1,21 @@
-"""Data pages of the coordination office: upload a feed file (ingested in the background, with progress), download
-the problems of an upload as Excel, download the feed and feature-table templates."""
+"""Data pages: the coordination office uploads a feed file (ingested in the background, with progress), downloads
+the problems of an upload as Excel and the feed and feature-table templates; a bank prints the credit report of an
+application (授信调查报告) as a page or a PDF."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from innocredit.ingest.feeds import FEEDS
 from innocredit.ingest.templates import templates
 from innocredit.web.auth import Principal, require_roles
+from innocredit.web.deps import SESSION
 from innocredit.web.render import check_csrf, render
 from innocredit.web.routers.feeds import accept_upload, job_or_404
 
@@ -37,3 +44,51 @@ def data_job(job_id: str, request: Request, principal: Principal = Depends(requi
     problems = job.report.problems[:200] if job.report else []
     return render(request, "upload_job.html", job=job.as_dict(), problems=problems,
                   finished=job.stage in ("done", "failed"))
+
+
+# ---------------------------------------------------------------- the credit report (授信调查报告)
+
+REPORT_ROLES = ("bank_officer", "bank_approver", "guarantor")
+
+
+def _zh_names() -> dict[str, str]:
+    from innocredit.ingest.tables import column_names
+
+    return {k: v[0] for k, v in column_names().items()}
+
+
+def _report_html(request: Request, app_id: str, principal: Principal, session: Any, pdf: bool) -> Any:
+    from innocredit.services import lending as store
+    from innocredit.web import lending_access as la
+    from innocredit.web import panels
+    from innocredit.web.i18n import request_lang
+    from innocredit.web.views import summary
+
+    app = la.application(session, principal, app_id)  # the same access check as the application page
+    lang = request_lang(request)
+    uscc = app["uscc"]
+    row = request.app.state.data.row(uscc) or {"uscc": uscc}
+    ctx = panels.profile_context(request, session, principal, uscc, row, None, lang)
+    audit = la.audit(session, principal, app_id) if principal.role in ("bank_officer", "bank_approver") else []
+    return render(request, "report.html", app=app, ent=summary(row), row=row,
+                  loan=store.loan_of_application(session, app_id), offer=store.offer_of_application(session, app_id),
+                  audit=audit, pdf=pdf, today=dt.date.today().isoformat(), zh_names=_zh_names(), **ctx)
+
+
+@router.get("/applications/{app_id}/report")
+def credit_report(app_id: str, request: Request, principal: Principal = Depends(require_roles(*REPORT_ROLES)),
+                  session: Session = SESSION) -> Response:
+    """The credit report of an application as a printable page (print stylesheet; the browser prints it)."""
+    return _report_html(request, app_id, principal, session, pdf=False)
+
+
+@router.get("/applications/{app_id}/report.pdf")
+def credit_report_pdf(app_id: str, request: Request, principal: Principal = Depends(require_roles(*REPORT_ROLES)),
+                      session: Session = SESSION) -> Response:
+    """The same report as a PDF (WeasyPrint)."""
+    from innocredit.services.reports import pdf_from_html
+
+    page = _report_html(request, app_id, principal, session, pdf=True)
+    pdf = pdf_from_html(bytes(page.body).decode("utf-8"), Path(__file__).resolve().parents[1] / "static")
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="credit_report_{app_id[:8]}.pdf"'})
