@@ -71,3 +71,12 @@ def test_table_rows_reads_parquet_metadata(tmp_path):
     pl.DataFrame({"a": range(1234)}).write_parquet(tmp_path / "t.parquet")
     assert table_rows(tmp_path / "t.parquet") == 1234
     assert table_rows(tmp_path / "t.csv") is None
+
+
+def test_table_rows_counts_csv_and_jsonl_lines(tmp_path):
+    from innocredit.cli._common import table_rows
+
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+    (tmp_path / "t.jsonl").write_text('{"a": 1}\n{"a": 2}\n{"a": 3}\n', encoding="utf-8")
+    assert table_rows(tmp_path / "t.csv") == 2 and table_rows(tmp_path / "t.jsonl") == 3
+    assert table_rows(tmp_path / "missing.csv") is None

@@ -72,18 +72,28 @@ PROGRESS_ROWS = 100_000  # progress bars above this many rows
 
 
 def table_rows(path: Any) -> int | None:
-    """The row count of a table file when it is cheap to know (Parquet metadata), else None."""
+    """The row count of a table file when it is cheap to know (Parquet metadata, CSV and JSON Lines lines), else
+    None (Excel)."""
     from pathlib import Path
 
     p = Path(path)
-    if p.suffix.lower() not in (".parquet", ".pq") or not p.exists():
+    suffix = p.suffix.lower()
+    if not p.is_file():
         return None
     try:
-        import pyarrow.parquet as pq
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
 
-        return int(pq.ParquetFile(p).metadata.num_rows)
+            return int(pq.ParquetFile(p).metadata.num_rows)
+        if suffix in (".csv", ".jsonl", ".ndjson"):  # lines, counted in blocks (about 1 GB/s)
+            lines = 0
+            with p.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    lines += block.count(b"\n")
+            return max(lines - (1 if suffix == ".csv" else 0), 0)
     except Exception:  # noqa: BLE001 - a bad file is reported by the reader itself
         return None
+    return None
 
 
 class Steps:

@@ -20,15 +20,16 @@ DB_HELP = "database URL (default: $INNOCREDIT_DATABASE_URL or sqlite:///innocred
 def ingest(
     feed_dir: Path = typer.Argument(..., help="directory of feed files (tax.csv, ip_office.jsonl, ...)"),
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
-    quarantine: Path | None = typer.Option(None, "--quarantine", help="write rejected values here (.csv/.jsonl/.parquet)"),
+    quarantine: Path | None = typer.Option(None, "--quarantine", help="write rejected values here (.csv/.jsonl/.parquet/.xlsx)"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Load department feed files into the store (idempotent; bad rows are quarantined, good rows kept).
 
     Exit status 2 when any row or file was rejected (the good rows are loaded all the same)."""
+    from innocredit.cli._common import Steps, table_rows
     from innocredit.ingest.problems import TableError
     from innocredit.ingest.tables import table_format, write_table
-    from innocredit.services.feeds import ingest_dir
+    from innocredit.services.feeds import feed_files, ingest_files
 
     if fmt not in ("table", "json"):
         fail(f"--format must be table or json, not {fmt!r}")
@@ -37,12 +38,21 @@ def ingest(
             table_format(quarantine)
         except TableError as exc:
             fail(str(exc))
-    engine = open_database(database)
     try:
-        report = ingest_dir(engine, feed_dir)
+        files = feed_files(feed_dir)
+    except TableError as exc:
+        fail(str(exc))
+    engine = open_database(database)
+    names = [p.name for p, feed in files if feed is not None]
+    # rows are counted (Parquet metadata, CSV lines) only when a bar could be shown
+    rows = sum(table_rows(p) or 0 for p, feed in files if feed is not None) if err_console.is_terminal else 0
+    steps = Steps(rows, names or ["-"], f"ingest {feed_dir}")
+    try:
+        report = ingest_files(engine, files, str(feed_dir), after_file=lambda p: steps.next(p.name))
     except TableError as exc:
         fail(str(exc))
     finally:
+        steps.close()
         engine.dispose()
     if quarantine is not None:
         write_table(report.problems_frame(), quarantine)
@@ -67,7 +77,7 @@ def ingest(
 
 def features(
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: the latest as_of stored)"),
-    output: Path = typer.Option(..., "--output", help="feature table file (.parquet, .csv or .jsonl)"),
+    output: Path = typer.Option(..., "--output", help="feature table file (.parquet, .csv, .jsonl or .xlsx)"),
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json (a summary on stdout)"),
 ) -> None:

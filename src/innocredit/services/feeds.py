@@ -150,15 +150,7 @@ def feed_files(feed_dir: str | Path) -> list[tuple[Path, Feed | None]]:
 
 def ingest_dir(engine: Engine, feed_dir: str | Path) -> IngestReport:
     """Load every feed file of ``feed_dir`` (each in its own transaction); see ``loader``."""
-    report = IngestReport(str(feed_dir))
-    for path, feed in feed_files(feed_dir):
-        if feed is None:
-            report.files.append(FileReport(str(path), None, status="ignored",
-                                           error="file name does not start with a feed id: "
-                                                 + ", ".join(FEEDS)))
-            continue
-        report.files.append(load_file(engine, feed, path))
-    return report
+    return ingest_files(engine, feed_files(feed_dir), str(feed_dir))
 
 
 def features_as_of(engine: Engine, as_of: dt.date | None = None) -> pl.DataFrame:
@@ -327,3 +319,20 @@ def problems_workbook(problems: list[RowProblem], path: str | Path) -> Path:
             for p in problems]
     write_workbook({"problems": pl.DataFrame(rows, schema=PROBLEM_SCHEMA, orient="row")}, path)
     return Path(path)
+
+
+def ingest_files(engine: Engine, files: list[tuple[Path, Feed | None]], feed_dir: str = "",
+                 after_file: Any = None) -> IngestReport:
+    """Load the given ``feed_files`` (each in its own transaction); ``after_file(path)`` is called after each
+    feed file (the CLI's progress bar)."""
+    report = IngestReport(feed_dir)
+    for path, feed in files:
+        if feed is None:
+            report.files.append(FileReport(str(path), None, status="ignored",
+                                           error="file name does not start with a feed id: "
+                                                 + ", ".join(FEEDS)))
+            continue
+        report.files.append(load_file(engine, feed, path))
+        if after_file is not None:
+            after_file(path)
+    return report
