@@ -20,6 +20,7 @@ from innocredit.web.access import ensure_visible
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
 from innocredit.web.domain import domain_call
+from innocredit.web.forms import DATE_MAX, DATE_MIN
 from innocredit.web.pagination import Page, PageParams, page_params, paginate
 from innocredit.web.problems import PROBLEM_RESPONSES, ProblemError
 
@@ -208,11 +209,11 @@ class ContractTerms(BaseModel):
 
 class RepaymentIn(BaseModel):
     amount: Decimal = Field(gt=0, le=Decimal("1e10"), decimal_places=2)
-    on: dt.date | None = None
+    on: dt.date | None = Field(None, ge=DATE_MIN, le=DATE_MAX)  # year 1 or 9999 overflowed the schedule's dates
 
 
 class OnDate(BaseModel):
-    on: dt.date | None = None
+    on: dt.date | None = Field(None, ge=DATE_MIN, le=DATE_MAX)
 
 
 def _actor(p: Principal) -> str:
