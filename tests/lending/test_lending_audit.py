@@ -234,3 +234,25 @@ def test_admins_verify_through_the_api_and_the_cli(tmp_path) -> None:  # type: i
         res = runner.invoke(cli, ["loans", "audit", "--db", url, "--format", "json"])
         assert res.exit_code == 1 and '"ok": false' in res.output
     engine.dispose()
+
+
+def test_the_cli_anchors_a_chain_from_before_the_key_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from innocredit.cli import app as cli
+    from innocredit.storage.base import make_engine
+    from innocredit.storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _history(engine)
+    with engine.begin() as conn:  # as lending_0003 finds an old chain's head: no anchor
+        conn.execute(text("UPDATE lending_audit_head SET mac = NULL"))
+    engine.dispose()
+    runner = CliRunner()
+    res = runner.invoke(cli, ["loans", "audit", "--db", url])
+    assert res.exit_code == 1 and "not anchored" in res.output
+    res = runner.invoke(cli, ["loans", "audit", "--db", url, "--anchor"])
+    assert res.exit_code == 0 and "tail anchored" in res.output, res.output
+    assert runner.invoke(cli, ["loans", "audit", "--db", url]).exit_code == 0
