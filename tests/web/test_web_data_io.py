@@ -136,6 +136,14 @@ def test_browser_upload_progress_problems_and_template_downloads(web, tmp_path):
         dl.value.save_as(tpl)
         assert pl.read_excel(tpl, sheet_name="data").columns[:3] == [
             "统一社会信用代码 (uscc)", "数据日期 (as_of)", "会计年度 (fiscal_year)"]
+        with page.expect_download() as dl:
+            page.click("[data-testid=export-tech-sme-xlsx]")
+        results = tmp_path / "tech_sme.xlsx"
+        dl.value.save_as(results)
+        got = pl.read_excel(results)
+        expected = web.app.state.data.evaluations("tech-sme")
+        assert got.height == expected.height and got["uscc"].to_list() == expected["uscc"].to_list()
+        assert got["qualified"].to_list() == expected["qualified"].to_list()
         ctx.close()
 
 

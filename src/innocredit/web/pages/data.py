@@ -25,8 +25,12 @@ OFFICE = ("coordinator", "admin")
 
 @router.get("/data")
 def data_page(request: Request, principal: Principal = Depends(require_roles(*OFFICE))) -> Response:
+    from innocredit.web.i18n import request_lang
+
     tpl = {tid: title for tid, (title, _) in templates().items()}
-    return render(request, "upload.html", feeds=FEEDS, templates=tpl, error=None)
+    lang = request_lang(request)
+    systems = [(sid, s.name.get(lang, sid)) for sid, s in request.app.state.data.systems().items()]
+    return render(request, "upload.html", feeds=FEEDS, templates=tpl, systems=systems, error=None)
 
 
 @router.post("/data/upload", dependencies=[Depends(check_csrf)])
