@@ -190,3 +190,64 @@ def test_the_api_and_the_pages_refuse_terms_naming_the_field(tmp_path) -> None: 
         r = page.post(f"/applications/{app_id}/contract", data={"csrf_token": csrf, "rate": "0.04"},
                       follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/loans/")
+
+
+def test_with_a_risk_model_the_api_holds_an_application_to_the_matched_offer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A bank with a risk model (the demo modeller's scorecard): the route passes the matched offer, so a product
+    the firm is not eligible for answers 422 naming ``product_id`` and the failed rule, an amount above the offer's
+    limit 422 naming ``amount``; the offer's own limit is accepted."""
+    import polars as pl
+    from fastapi.testclient import TestClient
+
+    from innocredit.services import coordination
+    from innocredit.storage.base import make_engine, unit_of_work
+    from innocredit.storage.migrate import upgrade
+    from innocredit.synthetic import feature_table
+    from innocredit.web.app import create_app
+    from innocredit.web.config import Settings
+    from innocredit.web.demo import seed_demo_users, train_demo_risk_model
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    users = {u[0]: u[1] for u in seed_demo_users(engine)}
+    features = feature_table(600, 11).with_columns(pl.lit("active").alias("registry_status"))
+    row = train_demo_risk_model(engine, features, "bank-hz-01", root=str(tmp_path / "models"))
+    assert row is not None
+    firms = features["uscc"].to_list()[:40]
+    with unit_of_work(engine) as s:
+        for firm in firms:
+            coordination.grant_consent(s, uscc=firm, bank_id="bank-hz-01",
+                                       categories=list(coordination.default_consent_policy().categories),
+                                       valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=100))
+    engine.dispose()
+    web = create_app(Settings(database_url=url, secret_key="model-secret-" + "m" * 30, cookie_secure=False),
+                     loader=lambda: features)
+    with TestClient(web) as api:
+        r = api.post("/api/v1/auth/token", json={"username": "bank_a_officer", "password": users["bank_a_officer"]})
+        officer = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        eligible = ineligible = None
+        for firm in firms:
+            offers = api.get(f"/api/v1/enterprises/{firm}/offers", headers=officer, params={"size": 50}).json()["items"]
+            eligible = eligible or next(((firm, o) for o in offers if o["eligible"] and o["limit"]), None)
+            ineligible = ineligible or next(((firm, o) for o in offers if not o["eligible"]
+                                             and o["product_id"] != "patent_pool_loan"), None)
+            if eligible and ineligible:
+                break
+        assert eligible and ineligible, "no eligible and ineligible offer among the firms"
+        firm, o = ineligible
+        r = api.post("/api/v1/applications", headers=officer, json={
+            "uscc": firm, "product_id": o["product_id"], "amount": "100000", "term_months": 12})
+        assert r.status_code == 422 and r.json()["detail"].startswith(
+            f"product_id: the firm is not eligible for {o['product_id']} ({o['failed_rule']}")
+        firm, o = eligible
+        limit = Decimal(str(round(o["limit"], 2)))
+        term = min(12, int(o["term_months"]))
+        r = api.post("/api/v1/applications", headers=officer, json={
+            "uscc": firm, "product_id": o["product_id"], "amount": str(limit + Decimal("0.01")), "term_months": term})
+        assert r.status_code == 422 and r.json()["detail"].startswith(f"amount: {limit + Decimal('0.01')} is above "
+                                                                      f"the offer's limit of {limit}")
+        r = api.post("/api/v1/applications", headers=officer, json={
+            "uscc": firm, "product_id": o["product_id"], "amount": str(min(limit, Decimal(30_000_000))),
+            "term_months": term})
+        assert r.status_code == 201, r.text
