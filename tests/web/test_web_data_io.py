@@ -217,3 +217,54 @@ def test_browser_credit_report_page_and_pdf_download(web, tmp_path):
         text = _pdf_text(got.read_bytes())
         assert "授信调查报告" in text and web.ent_uscc in text and "四、审批记录" in text
         ctx.close()
+
+
+def _page_login(client, web, username: str) -> str:
+    import re
+
+    client.cookies.clear()
+    page = client.get("/login?lang=zh")
+    field, token = re.search(r'name="(csrf_token)" value="([^"]+)"', page.text).groups()
+    r = client.post("/login", data={"username": username, "password": web.users[username][1], field: token},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get("/data")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_lists_page_takes_an_excel_file_of_application_items(web, tmp_path):
+    from fastapi.testclient import TestClient
+
+    firms = web.features["uscc"].to_list()[:3]
+    with TestClient(web.app) as client:
+        h = web.headers("coordinator")
+        list_id = client.post("/api/v1/lists", json={"name": "excel items"}, headers=h).json()["id"]
+        token = _page_login(client, web, "coordinator")
+        book = tmp_path / "申报清单.xlsx"
+        with xlsxwriter.Workbook(str(book)) as wb:
+            ws = wb.add_worksheet("申报清单")
+            ws.write_row(0, 0, ["统一社会信用代码", "申请金额", "申请期限（月）", "贷款用途", "有固定经营场所"])
+            ws.write_row(1, 0, [firms[0], 500000, 12, "rd", "是"])
+            ws.write_row(2, 0, [firms[1], 800000, 24, "equipment", "否"])
+        r = client.post(f"/lists/{list_id}/items/upload", data={"csrf_token": token},
+                        files={"file": (book.name, book.read_bytes())}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        items = client.get(f"/api/v1/lists/{list_id}", headers=h).json()
+        text = str(items)
+        assert firms[0] in text and firms[1] in text and firms[2] not in text
+        # a bad cell: named with file, sheet, row and column; nothing is added
+        bad = tmp_path / "bad.xlsx"
+        with xlsxwriter.Workbook(str(bad)) as wb:
+            ws = wb.add_worksheet("清单")
+            ws.write_row(0, 0, ["统一社会信用代码", "申请金额"])
+            ws.write_row(1, 0, [firms[2], 300000])
+            ws.write_row(2, 0, [firms[2][:17] + "0", "lots"])
+        r = client.post(f"/lists/{list_id}/items/upload", data={"csrf_token": token},
+                        files={"file": ("bad.xlsx", bad.read_bytes())}, follow_redirects=False)
+        import html
+
+        assert r.status_code == 422
+        shown = html.unescape(r.text)  # the page's error page
+        assert "bad.xlsx[清单]:3: column 'requested_amount': not a number (value 'lots')" in shown
+        assert "bad.xlsx[清单]:3: column 'uscc'" in shown and "2 problem(s), nothing added" in shown
+        assert firms[2] not in str(client.get(f"/api/v1/lists/{list_id}", headers=h).json())

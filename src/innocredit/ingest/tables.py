@@ -561,3 +561,28 @@ def write_workbook(sheets: dict[str, pl.DataFrame], path: str | Path) -> None:
             guard_formulas(_flat(df)).write_excel(wb, worksheet=name[:31], autofit=df.height <= 10_000,
                                                   dtype_formats={pl.Date: "yyyy-mm-dd"},
                                                   table_style=None, freeze_panes=(1, 0))
+
+
+# ------------------------------------------------------------------------------------------------ 申报清单
+
+APPLICATION_ITEM_SPECS = [
+    FieldSpec("uscc", pl.String, required=True, valid=uscc_valid_expr, explain=uscc_error,
+              valid_series=uscc_valid_mask),
+    FieldSpec("requested_amount", pl.Float64, required=True, non_negative=True),
+    FieldSpec("requested_term_months", pl.Int64, non_negative=True),
+    FieldSpec("loan_purpose", pl.String, choices=features.LOAN_PURPOSES),
+    FieldSpec("fixed_premises", pl.Boolean),
+    FieldSpec("visited_on", pl.Date),
+    FieldSpec("preferred_bank_id", pl.String),
+    FieldSpec("preferred_product", pl.String),
+    FieldSpec("note", pl.String),
+]
+
+
+def read_application_items(path: str | Path, sheet: str | None = None) -> ValidatedTable:
+    """An application list's items (申报清单: uscc, requested_amount, term, purpose, fixed premises, visit date,
+    preferred bank and product, note) from any table file, Chinese headers accepted; a USCC given twice is a
+    problem on its later row."""
+    raw = read_table(path, sheet)
+    return validate_table(raw.frame, APPLICATION_ITEM_SPECS, raw.label, raw.first_line, key=("uscc",),
+                          keep_extra=False)

@@ -96,3 +96,42 @@ def credit_report_pdf(app_id: str, request: Request, principal: Principal = Depe
     pdf = pdf_from_html(bytes(page.body).decode("utf-8"), Path(__file__).resolve().parents[1] / "static")
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="credit_report_{app_id[:8]}.pdf"'})
+
+
+# ---------------------------------------------------------------- 申报清单 items from a file
+
+@router.post("/lists/{list_id}/items/upload", dependencies=[Depends(check_csrf)])
+async def list_items_upload(list_id: int, request: Request, file: UploadFile = File(...),  # noqa: B008
+                            principal: Principal = Depends(require_roles(*OFFICE))) -> Response:
+    """Add the items of an Excel (or CSV) file of 申报清单 to an application list: every bad cell is named (file,
+    sheet, row, column) and nothing is added until all are right."""
+    import tempfile
+
+    from innocredit.ingest.problems import TableError
+    from innocredit.ingest.tables import read_application_items
+    from innocredit.services import coordination
+    from innocredit.web.deps import session_scope
+    from innocredit.web.domain import domain_call
+    from innocredit.web.problems import ProblemError
+
+    name = Path(file.filename or "items.xlsx").name
+    if Path(name).suffix.lower() not in (".xlsx", ".csv"):
+        raise ProblemError(422, f"{name}: the items must be an .xlsx or .csv file", "bad-file")
+    data = await file.read()
+    with tempfile.TemporaryDirectory(prefix="innocredit_items_") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            table = read_application_items(path)
+        except TableError as exc:
+            raise ProblemError(422, str(exc).replace(str(Path(tmp)) + "/", ""), "bad-file") from exc
+    if table.problems:
+        shown = "; ".join(str(p).replace(str(Path(tmp)) + "/", "") for p in table.problems[:20])
+        raise ProblemError(422, f"{len(table.problems)} problem(s), nothing added: {shown}", "invalid")
+    items = [{k: v for k, v in r.items() if v is not None} | {"source": "visit"}
+             for r in table.data.iter_rows(named=True)]
+    if not items:
+        raise ProblemError(422, f"{name}: no item", "invalid")
+    with session_scope(request) as session, domain_call():
+        coordination.add_application_items(session, list_id, items)
+    return RedirectResponse(f"/lists/{list_id}", status_code=303)
