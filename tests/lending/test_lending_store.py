@@ -161,8 +161,9 @@ def test_overdue_default_and_loss_split(engine):
         assert orgs == {"guarantor": "guar-b", "bank": "bank_a", "provincial_reguarantor": None,
                         "local_government": None}
         fees = {g["party_id"]: g["fee"] for g in svc.guarantees(s, "bank_a", loan["id"])}
-        # 1,000,000 x 40% x 1% = 4,000; x 30% x 0.3% = 900; bank and government pay no fee
-        assert fees == {"guarantor": Decimal("4000.00"), "provincial_reguarantor": Decimal("900.00"),
+        # guarantee fee on the guaranteed amount (the whole principal): 1,000,000 x 1% x 12/12 = 10,000;
+        # re-guarantee on the re-guarantor's share: 1,000,000 x 30% x 0.3% = 900; bank and government pay no fee
+        assert fees == {"guarantor": Decimal("10000.00"), "provincial_reguarantor": Decimal("900.00"),
                         "bank": Decimal("0.00"), "local_government": Decimal("0.00")}
         svc.disburse(s, "bank_a", loan["id"], "officer", on=MON)
         with pytest.raises(LifecycleError):
