@@ -127,6 +127,12 @@ def lending_policy(settings: Settings) -> Any:
     return load_policy(lpr=settings.lpr, sla_working_days=settings.sla_days)
 
 
+def default_lending_policy() -> Any:
+    """The lending policy of this process's environment (``INNOCREDIT_LPR``, ``INNOCREDIT_SLA_DAYS``): what the
+    services use when the caller passes none, so the CLI and batch jobs read the same settings as the web."""
+    return lending_policy(load_settings())
+
+
 def configure_logging(settings: Settings) -> None:
     """The root log level from the settings (the web app installs its JSON formatter itself)."""
     logging.getLogger("innocredit").setLevel(settings.log_level)

@@ -280,10 +280,11 @@ def risk_job(model: Any) -> BatchJob:
 
 def match_job(products: Any = None, policy: Any = None, consent: str = "if_present") -> BatchJob:
     """Matching is per row (one enterprise against the catalogue): no partitioning."""
-    from innocredit.lending import load_policy, load_products, match
+    from innocredit.lending import load_products, match
+    from innocredit.settings import default_lending_policy
 
     prods = list(products) if products is not None else load_products()
-    pol = policy if policy is not None else load_policy()
+    pol = policy if policy is not None else default_lending_policy()
     return BatchJob("match", lambda df: match(df, prods, pol, consent=consent), partition_by=(),
                     sort_by=("uscc", "product_id"))
 

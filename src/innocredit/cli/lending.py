@@ -143,13 +143,14 @@ def match_cmd(
     """Every product for every enterprise: eligible or not (with the failed rule), limit, term, rate, rank."""
     from innocredit.ingest.tables import write_table
     from innocredit.lending.matching import match, match_one
-    from innocredit.lending.schema import PolicyError, load_policy, load_products
+    from innocredit.lending.schema import PolicyError, load_products
+    from innocredit.settings import default_lending_policy
 
     _check_format(fmt)
     if consent not in ("if_present", "require"):
         fail("--consent must be if_present or require")
     try:
-        products, policy = load_products(products_dir), load_policy()
+        products, policy = load_products(products_dir), default_lending_policy()
     except PolicyError as exc:
         fail(str(exc))
     df, problems = read_match_input(input)

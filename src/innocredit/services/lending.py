@@ -36,11 +36,12 @@ from innocredit.lending import lifecycle as lc
 from innocredit.lending.audit import GENESIS, ChainCheck, Head, canonical_json, verify_chain, verify_rows
 from innocredit.lending.risk_sharing import allocate_loss, guarantee_fees
 from innocredit.lending.schedules import build_schedule
-from innocredit.lending.schema import Policy, Product, Scheme, load_policy, load_products, load_schemes
+from innocredit.lending.schema import Policy, Product, Scheme, load_products, load_schemes
 from innocredit.profile.uscc import uscc_error
 from innocredit.services import coordination as coord
 from innocredit.services import ip as ip_services
 from innocredit.services import organisations
+from innocredit.settings import default_lending_policy
 from innocredit.storage import lending as repo
 from innocredit.storage.lending import NotFound
 
@@ -70,7 +71,7 @@ def _schemes() -> dict[str, Scheme]:
 
 
 def _policy(policy: Policy | None) -> Policy:
-    return policy or load_policy()
+    return policy or default_lending_policy()
 
 
 def _today(on: dt.date | None) -> dt.date:

@@ -27,7 +27,8 @@ from innocredit.core.money import from_fen, to_fen
 from innocredit.lending.relending import LIST_KINDS, relending_eligible
 from innocredit.lending.relending import refinance as refinance_one
 from innocredit.lending.schedules import add_months
-from innocredit.lending.schema import Policy, Product, load_policy, load_products
+from innocredit.lending.schema import Policy, Product, load_products
+from innocredit.settings import default_lending_policy
 from innocredit.storage import lending as loan_repo
 from innocredit.storage import relending as repo
 
@@ -79,7 +80,7 @@ def import_list(session: Session, rows: pl.DataFrame, *, source: str) -> dict[st
 def firm_listed(session: Session, uscc: str, on: dt.date, policy: Policy | None = None) -> dict[str, bool]:
     """The imported lists as the domain definition reads them: ``relending_listed`` when the firm is on a list
     whose kind is in the facility's scope on the date (e.g. R&D-intensive private SMEs from January 2026)."""
-    facility = (policy or load_policy()).relending
+    facility = (policy or default_lending_policy()).relending
     kinds = [k for k in repo.lists_on(session, uscc, on) if facility.list_in_scope(k, on)]
     return {"relending_listed": bool(kinds)}
 
@@ -105,7 +106,7 @@ def product_allows_relending(product_id_or_kind: str | None) -> bool:
 def refinance(session: Session, bank_id: str, *, on: dt.date, policy: Policy | None = None) -> dict[str, Any]:
     """Refinance the bank's eligible loans disbursed on or before ``on`` and not yet in the ledger, oldest first,
     while the quota in force on ``on`` has room. Returns the new entries and the loans skipped for quota."""
-    policy = policy or load_policy()
+    policy = policy or default_lending_policy()
     facility = policy.relending
     quota_fen = to_fen(facility.quota_on(on))
     used = repo.refinanced_in_force(session, on)
@@ -141,7 +142,7 @@ def refinance(session: Session, bank_id: str, *, on: dt.date, policy: Policy | N
 def ledger(session: Session, bank_id: str, *, on: dt.date, policy: Policy | None = None) -> dict[str, Any]:
     """The bank's relending ledger: eligible loans, amount refinanced, relending interest, cost saving, and the
     national quota in force with the platform's in-force refinanced amount against it."""
-    facility = (policy or load_policy()).relending
+    facility = (policy or default_lending_policy()).relending
     rows = repo.entries(session, bank_id)
     total = lambda k: sum((r[k] for r in rows), Decimal(0))  # noqa: E731
     quota = facility.quota_on(on)
