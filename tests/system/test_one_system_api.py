@@ -17,7 +17,8 @@ import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 
-from innocredit.services.database import make_engine, migrate
+from innocredit.services import platform
+from innocredit.services.database import make_engine, migrate, unit_of_work
 from innocredit.synthetic import feature_table, generate_feeds
 from innocredit.web.app import create_app
 from innocredit.web.config import Settings
@@ -86,6 +87,10 @@ def system(db_url: str, tmp_path: Path) -> Iterator[System]:
     with_patents = set(patents.group_by("uscc").len().filter(pl.col("len") >= 3)["uscc"].to_list())
     ent, name = pick_enterprise(features.filter(pl.col("uscc").is_in(with_patents)))
     users = seed_demo_users(engine, ent, name)
+    with unit_of_work(engine) as session:  # a second guarantor organisation with its own user
+        platform.create_organisation(session, "guar-2", "guarantor", "第二担保", "Second guarantor")
+        platform.create_user(session, "guarantor2", "second-guarantor-pw", "guarantor", "guar-2")
+    users.append(("guarantor2", "second-guarantor-pw", "guarantor", "guar-2"))
     engine.dispose()
     settings = Settings(database_url=db_url, secret_key="e2e-secret-" + "k" * 32, cookie_secure=False)
     app = create_app(settings, loader=lambda: features, patents_loader=lambda: patents)
@@ -217,6 +222,12 @@ def test_a_guaranteed_loan_names_its_guarantor_organisation(system: System) -> N
     # the guarantor organisation sees the loan it guarantees
     seen = s.call("GET", "/loans", "guarantor", params={"size": 200})["items"]
     assert loan["id"] in {x["id"] for x in seen}
+    # another guarantor organisation sees none of it (guarantors are isolated by organisation, issue 14 item 4)
+    other = s.call("GET", "/loans", "guarantor2", params={"size": 200})["items"]
+    assert loan["id"] not in {x["id"] for x in other}
+    s.call("GET", f"/loans/{loan['id']}", "guarantor2", 404)
+    s.call("GET", f"/loans/{loan['id']}/guarantees", "guarantor2", 404)
+    assert s.call("GET", f"/loans/{loan['id']}", "guarantor")["guarantor_org_id"] == GUARANTOR
     after = s.metrics()
     assert after["loans_count"] == before["loans_count"] + 1
     # a guaranteed loan is not unsecured: the unsecured amount stays, the loans amount grows

@@ -15,6 +15,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.home": {"zh": "首页", "en": "Home"},
     "nav.dashboard": {"zh": "协同看板", "en": "Dashboard"},
     "nav.lists": {"zh": "推荐清单", "en": "Recommendation lists"},
+    "nav.data": {"zh": "数据上传与下载", "en": "Data in and out"},
     "nav.directory": {"zh": "企业名录", "en": "Enterprises"},
     "nav.inbox": {"zh": "推荐企业", "en": "Inbox"},
     "nav.applications": {"zh": "授信申请", "en": "Applications"},

@@ -71,6 +71,7 @@ ENV.globals.update(charts=charts, code_label=code_label, product_label=product_l
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/dashboard", "nav.dashboard", ("coordinator", "admin")),
     ("/lists", "nav.lists", ("coordinator", "admin")),
+    ("/data", "nav.data", ("coordinator", "admin")),
     ("/enterprises", "nav.directory", ("coordinator", "admin", "guarantor", "bank_officer", "bank_approver")),
     ("/inbox", "nav.inbox", ("bank_officer", "bank_approver")),
     ("/applications", "nav.applications", ("bank_officer", "bank_approver", "guarantor")),
