@@ -25,6 +25,7 @@ from innocredit.ingest.tables import read_feature_table
 from innocredit.lending import matching
 from innocredit.lending.schema import load_products
 from innocredit.profile.features import conform
+from innocredit.risk.compare import compare as compare_feature_sets
 from innocredit.risk.features import model_feature_exprs
 from innocredit.risk.reasons import reason_text
 from innocredit.services import feeds
@@ -239,6 +240,20 @@ class DataService:
         grade = table.filter(pl.col("uscc") == uscc)["pd_grade"][0] if "pd_grade" in table.columns else None
         return [{**r, "pd_grade": grade, "name_zh": r["product_name_zh"], "name_en": r["product_name_en"]}
                 for r in found]
+
+    def comparison(self) -> dict[str, Any] | None:
+        """看报表 vs 看技术 on the labelled rows of this data load (``risk.compare``: both feature sets on the same
+        split, bootstrap intervals of the differences), once per data load; ``None`` without enough outcomes."""
+        feats = self.features()
+        with self._lock:
+            if "__compare__" not in self._evals:
+                result = None
+                if "default_12m" in feats.columns:
+                    y = feats["default_12m"].drop_nulls()
+                    if y.len() >= 200 and 10 <= int(y.sum()) <= y.len() - 10:
+                        result = compare_feature_sets(feats, n_boot=200)
+                self._evals["__compare__"] = result
+            return self._evals["__compare__"]
 
     def products(self) -> list[Any]:
         """The product catalogue, read and validated once per data load (not on every offers request)."""

@@ -271,3 +271,22 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
 
 
 DASHBOARD_HOOKS.append(_metrics_charts)
+
+
+def _comparison_chart(request: Request, session: Session, lang: str) -> tuple[list, list]:
+    """看报表 vs 看技术: the AUC of each feature set and the difference with its 95% bootstrap interval, saying
+    whether it is significant (on the demo: the mechanism, not evidence)."""
+    t = translator(lang)
+    result = request.app.state.data.comparison()
+    if result is None:
+        return [], []
+    sets = result["sets"]
+    d = result["difference"]["auc"]
+    items = [(t("dash.compare_" + name), float(sets[name]["auc"]) * 100) for name in ("balance_sheet", "technology")]
+    verdict = t("dash.significant") if d["significant"] else t("dash.not_significant")
+    text = (f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] · {verdict}")
+    chart = charts.hbar_chart(items, t("dash.compare"), "AUC×100", max_value=100, heading=False)
+    return [(f"{t('dash.compare')} — {t('dash.compare_diff')} {text}", chart)], [(t("dash.compare_diff"), text)]
+
+
+DASHBOARD_HOOKS.append(_comparison_chart)
