@@ -172,7 +172,7 @@ def _upsert(session: Session) -> Any:
         return postgresql.insert(RegistrationCounter)
     if name == "sqlite":
         return sqlite.insert(RegistrationCounter)
-    raise NotImplementedError(f"registration counter on {name}")  # pragma: no cover - only the two databases
+    raise RuntimeError(f"the pledge registration counter supports SQLite and PostgreSQL, not {name}")
 
 
 def take_serial(session: Session, year: int) -> int:
