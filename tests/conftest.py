@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,12 +48,9 @@ def _require_pg() -> None:
         pytest.skip("PostgreSQL at 127.0.0.1:5432 is not available")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL for an empty database (not migrated)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+@contextmanager
+def _pg_schema() -> Iterator[str]:
+    """A URL of the test PostgreSQL server whose search path is a fresh schema, dropped afterwards."""
     _require_pg()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
@@ -64,6 +62,30 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL for an empty database (not migrated)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    with _pg_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """An empty PostgreSQL schema (for the tests that need the server: several workers, locks)."""
+    with _pg_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_module_schema_url() -> Iterator[str]:
+    """The same, shared by the tests of one module."""
+    with _pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

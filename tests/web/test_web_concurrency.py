@@ -17,14 +17,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import polars as pl
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from innocredit.services import coordination
 from innocredit.services.database import make_engine, migrate, unit_of_work
@@ -39,24 +38,8 @@ N_FIRMS = 20
 
 
 @pytest.fixture(scope="module")
-def pg_schema_url() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:  # noqa: BLE001
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_URL} does not answer")
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not available")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def pg_schema_url(pg_module_schema_url: str) -> str:
+    return pg_module_schema_url
 
 
 class Server:
