@@ -234,3 +234,23 @@ def test_a_guaranteed_loan_names_its_guarantor_organisation(system: System) -> N
     unsecured = [(g["unsecured_share_amount"] or 0.0) * g["loans_amount"] for g in (before, after)]
     assert unsecured[1] == pytest.approx(unsecured[0])
     assert after["loans_amount"] == pytest.approx(before["loans_amount"] + 2_000_000)
+
+
+def test_a_loan_reported_by_hand_is_in_the_register_and_the_banks_list(system: System) -> None:
+    """A bank answers a push 'disbursed' for a loan made outside the platform: the loan enters the one register
+    (origin push_answer, no application), the metrics count it and the bank's loan list shows it."""
+    s = system
+    firm = _push_firms(s, [u for u in s.features["uscc"].to_list() if u != s.ent][:60])[0]
+    push_id = s.push_of(firm)["push_id"]
+    before = s.metrics()
+    s.call("POST", f"/pushes/{push_id}/answer", "bank_a_officer", json={"kind": "accepted"})
+    s.call("POST", f"/pushes/{push_id}/answer", "bank_a_officer", json={
+        "kind": "credit_granted", "amount": "900000", "rate": 0.039, "product": "credit", "secured": False})
+    s.call("POST", f"/pushes/{push_id}/answer", "bank_a_officer", json={"kind": "disbursed", "amount": "900000"})
+    loans = s.call("GET", "/loans", "bank_a_officer", params={"size": 100})["items"]
+    mine = [x for x in loans if x["uscc"] == firm]
+    assert len(mine) == 1 and mine[0]["origin"] == "push_answer" and mine[0]["application_id"] is None
+    assert mine[0]["push_id"] == push_id and Decimal(str(mine[0]["principal"])) == Decimal("900000")
+    after = s.metrics()
+    assert after["loans_count"] == before["loans_count"] + 1
+    assert after["unsecured_share_amount"] > 0  # reported unsecured

@@ -92,7 +92,7 @@ class ReturnedOut(ApplicationOut):
 
 class LoanOut(BaseModel):
     id: str
-    application_id: str
+    application_id: str | None = None  # None for a loan the bank reports from outside the platform
     bank_id: str
     uscc: str
     product_id: str
