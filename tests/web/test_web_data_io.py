@@ -240,6 +240,8 @@ def test_lists_page_takes_an_excel_file_of_application_items(web, tmp_path):
         h = web.headers("coordinator")
         list_id = client.post("/api/v1/lists", json={"name": "excel items"}, headers=h).json()["id"]
         token = _page_login(client, web, "coordinator")
+        page = client.get(f"/lists/{list_id}?lang=zh").text  # the list page offers the upload
+        assert f'action="/lists/{list_id}/items/upload"' in page and "上传申报清单" in page
         book = tmp_path / "申报清单.xlsx"
         with xlsxwriter.Workbook(str(book)) as wb:
             ws = wb.add_worksheet("申报清单")

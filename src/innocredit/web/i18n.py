@@ -16,6 +16,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.dashboard": {"zh": "协同看板", "en": "Dashboard"},
     "nav.lists": {"zh": "推荐清单", "en": "Recommendation lists"},
     "nav.data": {"zh": "数据上传与下载", "en": "Data in and out"},
+    "lists.upload_items": {"zh": "上传申报清单（Excel 或 CSV）", "en": "Upload application items (Excel or CSV)"},
+    "lists.upload": {"zh": "上传", "en": "Upload"},
     "dash.compare": {"zh": "看报表 vs 看技术（AUC）", "en": "Balance sheet vs technology (AUC)"},
     "dash.compare_balance_sheet": {"zh": "看报表", "en": "Balance sheet"},
     "dash.compare_technology": {"zh": "看技术", "en": "Technology"},
