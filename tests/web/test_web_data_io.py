@@ -270,3 +270,22 @@ def test_lists_page_takes_an_excel_file_of_application_items(web, tmp_path):
         assert "bad.xlsx[清单]:3: column 'requested_amount': not a number (value 'lots')" in shown
         assert "bad.xlsx[清单]:3: column 'uscc'" in shown and "2 problem(s), nothing added" in shown
         assert firms[2] not in str(client.get(f"/api/v1/lists/{list_id}", headers=h).json())
+
+
+def test_bank_pages_link_their_downloads(web):
+    """The portfolio and the inbox offer their tables as Excel and CSV, and the links answer with the files."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    with TestClient(web.app) as client:
+        page = client.get("/login?lang=zh")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        client.post("/login", data={"username": "bank_a_officer", "password": web.users["bank_a_officer"][1],
+                                    "csrf_token": token})
+        for path, link in (("/portfolio", "/api/v1/exports/portfolio.xlsx"),
+                           ("/inbox", "/api/v1/exports/recommendations.xlsx")):
+            html_page = client.get(path + "?lang=zh").text
+            assert f'href="{link}"' in html_page and "下载" in html_page
+            r = client.get(link)
+            assert r.status_code == 200 and r.content[:2] == b"PK"  # an .xlsx is a zip archive

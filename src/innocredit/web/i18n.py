@@ -18,6 +18,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.data": {"zh": "数据上传与下载", "en": "Data in and out"},
     "lists.upload_items": {"zh": "上传申报清单（Excel 或 CSV）", "en": "Upload application items (Excel or CSV)"},
     "lists.upload": {"zh": "上传", "en": "Upload"},
+    "common.download": {"zh": "下载", "en": "Download"},
+    "app.report": {"zh": "授信调查报告", "en": "Credit report"},
     "dash.compare": {"zh": "看报表 vs 看技术（AUC）", "en": "Balance sheet vs technology (AUC)"},
     "dash.compare_balance_sheet": {"zh": "看报表", "en": "Balance sheet"},
     "dash.compare_technology": {"zh": "看技术", "en": "Technology"},
