@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     spark_master: str | None = None  # Spark master for --engine spark; None = local[*] (or spark-submit's)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)  # request body limit
+    # the limit for the routes that take a feed or list file (uploads), larger than the body limit of the rest
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024)
     hsts_seconds: int = Field(default=365 * 86400, ge=0)  # Strict-Transport-Security max-age when cookie_secure
     # HMAC key of the lending audit chain; the database must not hold it (None: the published development key, and
     # `innocredit loans audit` / GET /api/v1/audit/verify warn that the chain then proves nothing)

@@ -37,6 +37,13 @@ def test_evaluate_polars_writes_parquet(table, tmp_path):
     got = pl.read_parquet(out)
     want = evaluate(load_system("innovation-points"), df).sort("uscc")
     assert got["score"].to_list() == want["score"].to_list()
+    # the same job for people: an Excel workbook with the same scores
+    xlsx = tmp_path / "eval.xlsx"
+    r = runner.invoke(app, ["batch", "evaluate", "--system", "innovation-points", "--input", str(path),
+                            "--output", str(xlsx), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    book = pl.read_excel(xlsx)
+    assert book.height == 800 and book["score"].round(6).to_list() == got["score"].round(6).to_list()
 
 
 def test_input_directory_is_read_whole(table, tmp_path):

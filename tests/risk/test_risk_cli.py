@@ -42,6 +42,11 @@ def test_train_score_validate_promote_monitor(files):
     rows = json.loads(r.stdout)
     assert len(rows) == 1500 and rows[0]["model_id"] == mid and rows[0]["model_version"] == 1
     assert rows[0]["pd_grade"].startswith("G")
+    book = d / "scores.xlsx"  # the same scores as an Excel workbook, reason codes joined
+    r = _run("score", "--model", mid, "--models-dir", models, "--input", d / "oot.parquet", "--out", book)
+    assert r.exit_code == 0, r.output
+    sheet = pl.read_excel(book)
+    assert sheet.height == 1500 and sheet["pd_grade"].to_list() == [x["pd_grade"] for x in rows]
     r = _run("promote", "--model", mid, "--version", 1, "--db", db)
     assert r.exit_code == 2 and "out-of-time" in r.output
     html = d / "report.html"

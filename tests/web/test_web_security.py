@@ -58,14 +58,8 @@ def _app(url: str, **overrides: Any) -> Any:
                            "login_max_failures": 3, "max_body_bytes": 64 * 1024, **overrides})
     features = feature_table(60, 3)
     app = create_app(settings, loader=lambda: features)
-    # the app factory wires the admin router (API_MODULES) and Hardening as its outermost middleware (app.py);
-    # until it does, the tests wire them here the same way
-    if "admin" not in app.state.api_wired:
-        from innocredit.web.routers.admin import router
-
-        app.include_router(router, prefix="/api/v1")
-    if not any(m.cls is Hardening for m in app.user_middleware):
-        app.add_middleware(Hardening, settings=settings)
+    # the app factory wires the admin router and Hardening (outermost); the tests rely on that wiring
+    assert "admin" in app.state.api_wired and any(m.cls is Hardening for m in app.user_middleware)
     return app
 
 
@@ -435,7 +429,7 @@ def test_a_csrf_token_is_bound_to_its_session(sec: tuple[TestClient, str]) -> No
 # ---- item 6: body limit, no-store, HSTS, __Host- cookies -----------------------------------------------------------
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(sec: tuple[TestClient, str]) -> None:
-    client, _ = sec
+    client, url = sec
     big = b'{"username": "' + b"a" * (200 * 1024) + b'", "password": "x"}'
     r = client.post("/api/v1/auth/token", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
@@ -455,6 +449,15 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(sec: tuple[TestClien
     assert r.status_code == 413
     # a body under the limit is served as before
     assert client.post("/api/v1/auth/token", json={"username": "nobody", "password": "x" * 10}).status_code == 401
+    # a feed file larger than the body limit reaches the upload route (its own, larger limit): refused there for
+    # want of credentials, not for its size; above the upload limit it is 413 again
+    feed = b"uscc,as_of\n" + b"x" * (200 * 1024)
+    r = client.post("/api/v1/feeds/registry", files={"file": ("registry.csv", feed)})
+    assert r.status_code in (401, 403), r.status_code
+    small_upload = _app(url, max_upload_bytes=128 * 1024)
+    with TestClient(small_upload) as other:
+        r = other.post("/api/v1/feeds/registry", files={"file": ("registry.csv", feed)})
+        assert r.status_code == 413
 
 
 def test_authenticated_responses_are_not_stored(sec: tuple[TestClient, str]) -> None:

@@ -101,11 +101,19 @@ def _session(engine: str) -> Any:
 def _write(result: Any, engine: str, output: str, started: float, kind: str, fmt: str, spark: Any) -> None:
     if engine == "polars":
         out = Path(output)
-        if out.suffix.lower() not in (".parquet", ".pq"):
-            out = out.with_suffix(".parquet") if not out.is_dir() else out / "part-0.parquet"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        result.write_parquet(out)
-        rows, written = result.height, str(out)
+        if out.suffix.lower() in (".xlsx", ".csv"):  # for people: Excel or CSV, text guarded against formulas
+            from innocredit.ingest.tables import write_table
+
+            flat = result.with_columns(pl.col(c).list.join(";") for c, t in result.schema.items()
+                                       if isinstance(t, pl.List) and t.inner == pl.String)
+            write_table(flat, out, sheet=kind)
+            rows, written = result.height, str(out)
+        else:
+            if out.suffix.lower() not in (".parquet", ".pq"):
+                out = out.with_suffix(".parquet") if not out.is_dir() else out / "part-0.parquet"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            result.write_parquet(out)
+            rows, written = result.height, str(out)
     else:
         result.write.mode("overwrite").parquet(output)
         rows, written = spark.read.parquet(output).count(), output

@@ -246,7 +246,7 @@ def train(data: Path = typer.Option(..., "--data", help="training table (CSV, JS
 @risk_app.command("score")
 def score(model: str = typer.Option(..., "--model", help="model id (id, id@N) or artefact path"),
           input: Path = typer.Option(..., "--input", help="table to score"),
-          out: Path = typer.Option(None, "--out", help="write scores here (.csv, .parquet, .jsonl)"),
+          out: Path = typer.Option(None, "--out", help="write scores here (.csv, .xlsx, .parquet, .jsonl)"),
           models_dir: str = ModelsOpt, fmt: str = FormatOpt) -> None:
     """Score a table: score points, PD, grade and reason codes, with model id and version on every row."""
     from innocredit.risk.scoring import score_table
@@ -263,10 +263,12 @@ def score(model: str = typer.Option(..., "--model", help="model id (id, id@N) or
             scores.write_parquet(out)
         elif suffix in (".jsonl", ".ndjson", ".json"):
             scores.write_ndjson(out)
-        elif suffix == ".csv":
-            scores.with_columns(pl.col("reason_codes").list.join(";")).write_csv(out)
+        elif suffix in (".csv", ".xlsx"):
+            from innocredit.ingest.tables import write_table
+
+            write_table(scores.with_columns(pl.col("reason_codes").list.join(";")), out, sheet="scores")
         else:
-            fail(f"{out}: unknown output format; use .csv, .jsonl or .parquet")
+            fail(f"{out}: unknown output format; use .csv, .xlsx, .jsonl or .parquet")
         _emit({"rows": scores.height, "out": str(out)}, fmt)
         return
     if fmt == "json":

@@ -1,6 +1,6 @@
 """Transport hardening as one pure ASGI middleware (no body buffering, no per-request task):
 
-- a request body limit on every route (``Settings.max_body_bytes``): a declared ``Content-Length`` over the limit is
+- a request body limit on every route (``Settings.max_body_bytes``; ``max_upload_bytes`` on the file uploads): a declared ``Content-Length`` over the limit is
   answered 413 before the app runs; a body without one (chunked) is counted as it streams and the request is
   answered 413 the moment it passes the limit, whatever the route would have answered;
 - ``Cache-Control: no-store`` on every response to a request that carries credentials (a session cookie or an
@@ -18,6 +18,7 @@ Wire it in the app factory as the outermost middleware: ``app.add_middleware(Har
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -61,10 +62,15 @@ def _prefix_set_cookie(value: bytes) -> bytes:
     return (HOST_PREFIX + text).encode("latin-1")
 
 
+# the routes that take a file (a department feed, an application list): Settings.max_upload_bytes applies to them
+UPLOAD_PATH = re.compile(r"^(/api/v1/feeds/[a-z_]+|/data/upload|/lists/\d+/items/upload)$")
+
+
 class Hardening:
     def __init__(self, app: Any, settings: Any) -> None:
         self.app = app
-        self.limit = int(settings.max_body_bytes)
+        self.body_limit = int(settings.max_body_bytes)
+        self.upload_limit = max(int(getattr(settings, "max_upload_bytes", 0)), self.body_limit)
         self.secure = bool(settings.cookie_secure)
         self.hsts = f"max-age={int(settings.hsts_seconds)}; includeSubDomains".encode()
 
@@ -74,14 +80,15 @@ class Hardening:
             return
         headers = list(scope.get("headers") or [])
         path = scope.get("path", "")
+        limit = self.upload_limit if scope.get("method") == "POST" and UPLOAD_PATH.match(path) else self.body_limit
         declared = next((v for k, v in headers if k == b"content-length"), None)
         if declared is not None:
             try:
-                too_large = int(declared) > self.limit
+                too_large = int(declared) > limit
             except ValueError:
                 too_large = False  # the server rejects a malformed Content-Length itself
             if too_large:
-                await self._refuse(send, path, headers)
+                await self._refuse(send, path, headers, limit)
                 return
         if self.secure:
             headers = [(k, _rewrite_request_cookies(v.decode("latin-1")).encode("latin-1")) if k == b"cookie"
@@ -100,9 +107,9 @@ class Hardening:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     exceeded = True
-                    raise BodyTooLarge(f"request body over {self.limit} bytes")
+                    raise BodyTooLarge(f"request body over {limit} bytes")
             return message
 
         async def guarded_send(message: Any) -> None:
@@ -113,7 +120,7 @@ class Hardening:
                 if exceeded:
                     replaced = True
                     started = True
-                    await self._refuse(send, path, headers,
+                    await self._refuse(send, path, headers, limit,
                                         [(k, v) for k, v in message.get("headers", []) if k == b"x-request-id"])
                     return
                 started = True
@@ -135,11 +142,11 @@ class Hardening:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send, path, headers)
+                await self._refuse(send, path, headers, limit)
 
-    async def _refuse(self, send: Any, path: str, request_headers: list[tuple[bytes, bytes]],
+    async def _refuse(self, send: Any, path: str, request_headers: list[tuple[bytes, bytes]], limit: int,
                       request_id: list[tuple[bytes, bytes]] | None = None) -> None:
-        body = _problem(413, f"the request body is larger than {self.limit} bytes", "body-too-large", path)
+        body = _problem(413, f"the request body is larger than {limit} bytes", "body-too-large", path)
         headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
                    (b"connection", b"close")]
         if not request_id:
