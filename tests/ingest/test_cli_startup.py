@@ -80,3 +80,31 @@ def test_table_rows_counts_csv_and_jsonl_lines(tmp_path):
     (tmp_path / "t.jsonl").write_text('{"a": 1}\n{"a": 2}\n{"a": 3}\n', encoding="utf-8")
     assert table_rows(tmp_path / "t.csv") == 2 and table_rows(tmp_path / "t.jsonl") == 3
     assert table_rows(tmp_path / "missing.csv") is None
+
+
+def test_batch_and_ip_value_show_progress_on_a_terminal(monkeypatch, tmp_path):
+    """Long batch jobs and patent valuations show a progress bar on stderr (threshold lowered for the test)."""
+    import io
+
+    import polars as pl
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from innocredit.cli import _common
+    from innocredit.synthetic import feature_table, generate_feeds
+
+    buf = io.StringIO()
+    monkeypatch.setattr(_common, "err_console", Console(file=buf, force_terminal=True, width=120))
+    monkeypatch.setattr(_common, "PROGRESS_ROWS", 10)
+    feats = tmp_path / "f.parquet"
+    feature_table(50, 3).write_parquet(feats)
+    patents = tmp_path / "ip_office.parquet"
+    generate_feeds(50, 3)["ip_office"].write_parquet(patents)
+    runner = CliRunner()
+    r = runner.invoke(app, ["batch", "evaluate", "--system", "tech-sme", "--input", str(feats),
+                            "--output", str(tmp_path / "o.parquet")])
+    assert r.exit_code == 0, r.output
+    assert "batch evaluate" in buf.getvalue()
+    r = runner.invoke(app, ["ip", "value", "--patents", str(patents), "--features", str(feats), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert "ip value" in buf.getvalue() and pl.read_parquet(feats).height == 50

@@ -127,11 +127,18 @@ def _write(result: Any, engine: str, output: str, started: float, kind: str, fmt
 
 def _run(kind: str, engine: str, data: Any, **params: Any) -> Any:
     from innocredit.batch.jobs import run_job
+    from innocredit.cli._common import Steps
 
+    rows = data.height if isinstance(data, pl.DataFrame) else None  # a Spark frame is not counted up front
+    steps = Steps(rows, [f"{kind} on {engine}"], f"batch {kind}")
     try:
-        return run_job(kind, data, engine=engine, **params)  # type: ignore[arg-type]
+        result = run_job(kind, data, engine=engine, **params)  # type: ignore[arg-type]
+        steps.next(f"{kind} on {engine}")
+        return result
     except (ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         fail(f"{kind}: {exc}")
+    finally:
+        steps.close()
 
 
 @batch_app.command("evaluate")

@@ -155,11 +155,20 @@ def value_cmd(
         good = good.filter(pl.col("uscc") == uscc)
         if good.height == 0:
             fail(f"{patents}: no valid patent rows for uscc {uscc}")
-    valued = pledge_rates(value_patents(good, feats, day, stats=stats), policy)
-    firms = firm_capacity(valued, policy)
-    cols = [c for c in PATENT_COLUMNS if c in valued.columns]
-    if output is not None:
-        write_table(valued.select(cols), output)
+    from innocredit.cli._common import Steps
+
+    steps = Steps(good.height, ["value", "pledge capacity", "write"], "ip value")
+    try:
+        valued = pledge_rates(value_patents(good, feats, day, stats=stats), policy)
+        steps.next("value")
+        firms = firm_capacity(valued, policy)
+        steps.next("pledge capacity")
+        cols = [c for c in PATENT_COLUMNS if c in valued.columns]
+        if output is not None:
+            write_table(valued.select(cols), output)
+        steps.next("write")
+    finally:
+        steps.close()
     assumptions = {**describe_assumptions(), "pledge_policy": policy}
     if fmt == "json":
         out: dict[str, Any] = {"as_of": day, "assumptions": assumptions, "firms": firms.to_dicts(),
