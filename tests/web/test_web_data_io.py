@@ -57,6 +57,16 @@ def test_upload_api_ingests_in_the_background_and_the_problems_download_as_excel
     assert problems.columns == ["file", "line", "column", "value", "reason"]
     assert problems.rows() == [(problems["file"][0], 3, "employees", "thirty", "not a whole number")]
     assert problems["file"][0].startswith("social_insurance_")
+    # the job is stored: another server process on the same database (a second worker) answers for it too
+    from fastapi.testclient import TestClient
+
+    from innocredit.web.app import create_app
+
+    other = create_app(web.app.state.settings, loader=lambda: web.features)
+    with TestClient(other) as second:
+        seen = second.get(f"/api/v1/feeds/jobs/{job['id']}", headers=h).json()
+        assert (seen["stage"], seen["rows_loaded"], seen["problems"]) == ("done", 1, 1)
+        assert second.get(f"/api/v1/feeds/jobs/{job['id']}/problems.xlsx", headers=h).status_code == 200
     # the same bytes again: idempotent (skipped, nothing loaded twice)
     again = _wait(web.client, web.client.post("/api/v1/feeds/social_insurance", headers=h,
                                               files={"file": ("si.xlsx", book)}).json()["id"], h)

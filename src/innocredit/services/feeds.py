@@ -39,7 +39,7 @@ from innocredit.ingest.problems import RowProblem, TableError
 from innocredit.profile.building import build_features, latest
 from innocredit.profile.features import empty_feature_table
 from innocredit.storage.base import UnitOfWork
-from innocredit.storage.feeds import FeedRepository
+from innocredit.storage.feeds import FeedRepository, IngestJobRow
 
 PROBLEM_SCHEMA = {"file": pl.String, "line": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
@@ -251,8 +251,31 @@ class IngestJob:
                 "problems": len(r.problems) if r else 0}
 
 
-_JOBS: dict[str, IngestJob] = {}
-_JOBS_LOCK = threading.Lock()
+def _save_job(engine: Engine, job: IngestJob) -> None:
+    """Write the job's state to ``ingest_jobs`` (committed at once: the other workers read it)."""
+    import json
+
+    now = dt.datetime.now(dt.UTC)
+    report = json.dumps(job.report.as_dict(), default=str) if job.report is not None else None
+    with UnitOfWork(engine) as uow:
+        row = uow.session.get(IngestJobRow, job.id)
+        if row is None:
+            row = IngestJobRow(id=job.id, feed=job.feed, file=job.file, created_at=now)
+            uow.session.add(row)
+        row.stage, row.progress, row.error, row.report, row.updated_at = (job.stage, job.progress, job.error,
+                                                                          report, now)
+
+
+def _job_of(row: IngestJobRow) -> IngestJob:
+    import json
+
+    job = IngestJob(row.id, row.feed, row.file, row.stage, row.progress, error=row.error)
+    if row.report:
+        d = json.loads(row.report)
+        problems = [RowProblem(p["file"], p["line"], p["column"], p["value"], p["reason"]) for p in d.pop("problems")]
+        job.report = FileReport(**{k: v for k, v in d.items() if k in FileReport.__dataclass_fields__},
+                                problems=problems)
+    return job
 
 
 def save_upload(upload_dir: str | Path, feed_id: str, filename: str, data: bytes) -> Path:
@@ -284,11 +307,11 @@ def start_ingest(engine: Engine, feed_id: str, path: str | Path, background: boo
     import uuid
 
     job = IngestJob(uuid.uuid4().hex[:16], feed_id, str(path))
-    with _JOBS_LOCK:
-        _JOBS[job.id] = job
+    _save_job(engine, job)
 
     def run() -> None:
         job.stage, job.progress = "loading", 0.5
+        _save_job(engine, job)
         try:
             job.report = load_file(engine, FEEDS[feed_id], path)
             if job.report.status == "failed":
@@ -298,6 +321,7 @@ def start_ingest(engine: Engine, feed_id: str, path: str | Path, background: boo
         except Exception as exc:  # noqa: BLE001 - the job records why; the web answers with it
             job.stage, job.error = "failed", f"{type(exc).__name__}: {exc}"
         job.progress = 1.0
+        _save_job(engine, job)
 
     if background:
         threading.Thread(target=run, name=f"ingest-{job.id}", daemon=True).start()
@@ -306,9 +330,11 @@ def start_ingest(engine: Engine, feed_id: str, path: str | Path, background: boo
     return job
 
 
-def ingest_job(job_id: str) -> IngestJob | None:
-    with _JOBS_LOCK:
-        return _JOBS.get(job_id)
+def ingest_job(engine: Engine, job_id: str) -> IngestJob | None:
+    """A job as stored (any worker may have started it); ``None`` for an unknown id."""
+    with UnitOfWork(engine) as uow:
+        row = uow.session.get(IngestJobRow, job_id[:32])
+        return None if row is None else _job_of(row)
 
 
 def problems_workbook(problems: list[RowProblem], path: str | Path) -> Path:

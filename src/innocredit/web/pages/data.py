@@ -44,7 +44,7 @@ async def data_upload(request: Request, feed: str = Form(..., max_length=40),
 
 @router.get("/data/jobs/{job_id}")
 def data_job(job_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICE))) -> Response:
-    job = job_or_404(job_id)
+    job = job_or_404(request, job_id)
     problems = job.report.problems[:200] if job.report else []
     return render(request, "upload_job.html", job=job.as_dict(), problems=problems,
                   finished=job.stage in ("done", "failed"))

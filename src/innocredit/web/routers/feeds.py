@@ -55,8 +55,8 @@ def accept_upload(request: Request, feed: str, filename: str, data: bytes) -> An
     return service.start_ingest(request.app.state.engine, feed, path)
 
 
-def job_or_404(job_id: str) -> Any:
-    job = service.ingest_job(job_id)
+def job_or_404(request: Request, job_id: str) -> Any:
+    job = service.ingest_job(request.app.state.engine, job_id)
     if job is None:
         raise ProblemError(404, f"no ingest job {job_id!r}", "not-found")
     return job
@@ -79,15 +79,16 @@ async def upload_feed(feed: str, request: Request, file: UploadFile = File(...),
 
 
 @router.get("/feeds/jobs/{job_id}", response_model=IngestJobOut)
-def feed_job(job_id: str, principal: Principal = Depends(require_roles(*OFFICE))) -> dict[str, Any]:
-    """An upload's stage, progress and counts."""
-    return job_or_404(job_id).as_dict()
+def feed_job(job_id: str, request: Request, principal: Principal = Depends(require_roles(*OFFICE))) -> dict[str, Any]:
+    """An upload's stage, progress and counts (stored: any server worker answers)."""
+    return job_or_404(request, job_id).as_dict()
 
 
 @router.get("/feeds/jobs/{job_id}/problems.xlsx", response_class=FileResponse)
-def feed_job_problems(job_id: str, principal: Principal = Depends(require_roles(*OFFICE))) -> FileResponse:
+def feed_job_problems(job_id: str, request: Request,
+                      principal: Principal = Depends(require_roles(*OFFICE))) -> FileResponse:
     """The upload's problems as Excel, one row per problem (file, line, column, value, reason)."""
-    job = job_or_404(job_id)
+    job = job_or_404(request, job_id)
     if job.stage not in ("done", "failed"):
         raise ProblemError(409, "the file is still being ingested", "not-ready")
     return FileResponse(problems_file(job), media_type=XLSX, filename=f"problems_{job.feed}.xlsx")
