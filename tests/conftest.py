@@ -21,6 +21,10 @@ from sqlalchemy.engine import Engine
 from innocredit.storage.base import make_engine
 from innocredit.storage.migrate import upgrade
 
+# many short-lived apps share each test process: no background cache warm-up threads (each request computes what
+# it needs, as the first request of a server does)
+os.environ.setdefault("INNOCREDIT_WARM_CACHES", "0")
+
 PG_URL = os.environ.get("INNOCREDIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # The hand-computed example cases live inside the repository (tests/data/README-examples.md):
 # a fresh clone runs its tests without anything beside it.

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     lpr: Decimal | None = None  # one-year loan prime rate (fraction); None = the lending policy's value
     sla_days: int | None = Field(default=None, ge=1, le=60)  # decision SLA in working days; None = the policy's
     migrate_on_start: bool = False
+    # compute the feature table and the evaluations in a background thread at start (the first page is fast);
+    # the test suite turns it off (many short-lived apps in one process)
+    warm_caches: bool = True
     cookie_secure: bool = True  # Secure cookies with the __Host- prefix, and HSTS; off only for plain-HTTP tests
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     token_hours: int = Field(default=24 * 30, ge=1, le=24 * 366)

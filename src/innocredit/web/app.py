@@ -174,7 +174,8 @@ def create_app(settings: Settings | None = None, loader: FeatureLoader | None = 
             LOG.info("migrations applied")
         import threading
 
-        threading.Thread(target=_warm, args=(app,), name="warm-caches", daemon=True).start()
+        if settings.warm_caches:
+            threading.Thread(target=_warm, args=(app,), name="warm-caches", daemon=True).start()
         LOG.info("started")
         yield
         LOG.info("shutting down")  # uvicorn drains in-flight requests before this runs
