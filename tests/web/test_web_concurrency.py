@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ import httpx
 import polars as pl
 import pytest
 from sqlalchemy import text
+from web_support import wait_ready
 
 from innocredit.services import coordination
 from innocredit.services.database import make_engine, migrate, unit_of_work
@@ -95,16 +95,7 @@ def server(pg_schema_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # two workers starting on a loaded 2-core machine
-        ready = 0
-        while ready < 4:  # several answers in a row, so that both workers are likely up
-            try:
-                ready = ready + 1 if httpx.get(base + "/readyz", timeout=2).status_code == 200 else 0
-            except httpx.HTTPError:
-                ready = 0
-            assert time.monotonic() < deadline, "server did not become ready"
-            assert proc.poll() is None, "server exited"
-            time.sleep(0.3)
+        wait_ready(base, proc)
         srv = Server(base, users, firms, pg_schema_url)
         for firm in firms[:2]:  # warm both workers' feature caches (the first read loads the table)
             for bank in ("bank_a_officer", "bank_b_officer"):

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
+from web_support import wait_ready
 
 from innocredit.services import platform as accounts
 from innocredit.storage.base import make_engine, unit_of_work
@@ -356,16 +356,7 @@ def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(pg_schema_ur
     server = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # two workers starting on a loaded 2-core machine
-        ready = 0
-        while ready < 4:  # several answers in a row, so that both workers are likely up
-            try:
-                ready = ready + 1 if httpx.get(base + "/readyz", timeout=2).status_code == 200 else 0
-            except httpx.HTTPError:
-                ready = 0
-            assert time.monotonic() < deadline, "server did not become ready"
-            assert server.poll() is None, "server exited"
-            time.sleep(0.3)
+        wait_ready(base, server)
         barrier = threading.Barrier(25)
         statuses: list[int] = []
         lock = threading.Lock()

@@ -56,3 +56,22 @@ def build_env(tmp: Path, n: int = N_FIRMS, seed: int = SEED) -> tuple[Any, pl.Da
     return app, features, users, ent_uscc, url
 
 
+
+
+def wait_ready(base: str, proc: Any, seconds: float = 180.0) -> None:
+    """Wait until a server started in ``proc`` answers /readyz several times in a row (so that both of two
+    workers are likely up); fail if it exits or does not answer within ``seconds`` (a loaded 2-core machine)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    ready = 0
+    while ready < 4:
+        try:
+            ready = ready + 1 if httpx.get(base + "/readyz", timeout=2).status_code == 200 else 0
+        except httpx.HTTPError:
+            ready = 0
+        assert time.monotonic() < deadline, "server did not become ready"
+        assert proc.poll() is None, "server exited"
+        time.sleep(0.3)
