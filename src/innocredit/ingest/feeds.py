@@ -15,6 +15,7 @@ import polars as pl
 from innocredit.ingest.tables import FieldSpec, uscc_valid_mask
 from innocredit.profile.features import LOAN_PURPOSES, SPECIALIZED_LEVELS, TAX_CREDIT_RATINGS
 from innocredit.profile.industry import industry_code_error, industry_code_valid_expr
+from innocredit.profile.qualifications import CERTIFICATE_STATUSES, QUALIFICATIONS
 from innocredit.profile.uscc import uscc_error, uscc_valid_expr
 
 REGISTRY_STATUSES = ("active", "suspended", "revoked", "cancelled")
@@ -133,8 +134,19 @@ APPLICATIONS = Feed("applications", "financing needs from visits or self-applica
     FieldSpec("loan_purpose", _S, choices=LOAN_PURPOSES), _money("order_backlog"),
 ), ("uscc",))
 
+CERTIFICATES = Feed("certificates", "S&T department and MIIT (科技/工信): qualification certificates and official "
+                    "lists, one row per certificate", (
+    _uscc(), _as_of(),
+    FieldSpec("qualification", _S, required=True, choices=QUALIFICATIONS),
+    FieldSpec("certificate_no", _S, required=True),
+    FieldSpec("issued_on", _D, required=True),
+    FieldSpec("expires_on", _D),
+    FieldSpec("status", _S, choices=CERTIFICATE_STATUSES),
+    FieldSpec("issuer", _S),
+), ("uscc", "qualification", "certificate_no"))
+
 FEEDS: dict[str, Feed] = {f.id: f for f in (REGISTRY, TAX, SOCIAL_INSURANCE, SCIENCE_TECH, IP_OFFICE, COURTS,
-                                            BANK_LOANS, APPLICATIONS)}
+                                            BANK_LOANS, APPLICATIONS, CERTIFICATES)}
 
 # Class I / Class II IP kinds (spec/features.md)
 CLASS1_KINDS = ("invention", "plant_variety", "new_drug", "ic_layout")

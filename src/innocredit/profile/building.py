@@ -7,7 +7,10 @@ Pure polars, no I/O: the caller passes one frame per feed id (columns as in the 
 * every value as of D is taken from the latest row with ``as_of <= D`` for its key;
 * an enterprise absent from a feed gets nulls (unknown) for that feed's columns, never 0;
 * IP counts come from the patent rows (status ``granted`` and granted on or before D); an enterprise
-  with no patent rows counts 0 only when the IP office feed itself is present as of D.
+  with no patent rows counts 0 only when the IP office feed itself is present as of D;
+* qualifications (高新, 科技型中小企业 入库, 专精特新 tiers) are "valid on D": from the certificates feed when it is
+  present as of D (``profile.qualifications``; a firm without a certificate holds none), else from the S&T
+  record's flags, the 高新 flag only while its certificate has not expired.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from innocredit.profile import features
+from innocredit.profile import features, qualifications
 
 # Class I / Class II rights (spec/features.md, 科技型中小企业评价办法 Ⅰ类/Ⅱ类知识产权)
 CLASS1_KINDS = ("invention", "plant_variety", "new_drug", "ic_layout")
@@ -109,6 +112,25 @@ def _default_12m(loans: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     )
 
 
+def _science_tech(st: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The S&T department's record; its 高新 flag counts only while the certificate it names is valid."""
+    cert = pl.col("high_tech_certified") & (
+        pl.col("high_tech_cert_expires").is_null() | (pl.col("high_tech_cert_expires") >= as_of))
+    return latest(st, ("uscc",), as_of).select("uscc", *SCIENCE_TECH_COLUMNS, cert.alias("high_tech_certified"),
+                                               pl.when(cert).then(pl.col("high_tech_cert_expires"))
+                                               .alias("high_tech_cert_expires"))
+
+
+def _with_certificates(out: pl.DataFrame, certs: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The certificates feed, once present, decides the qualification columns for every firm (as the IP office
+    feed decides the IP counts): valid on ``as_of`` or not held — a firm without a certificate holds none."""
+    q = qualifications.qualification_columns(certs, as_of)
+    cols = [c for c in q.columns if c != "uscc"]
+    out = out.drop([c for c in cols if c in out.columns]).join(q, on="uscc", how="left")
+    return out.with_columns(pl.col("high_tech_certified").fill_null(False), pl.col("tech_sme_registered")
+                            .fill_null(False), pl.col("specialized_level").fill_null("none"))
+
+
 def build_features(feeds: Mapping[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
     """The feature table as of ``as_of``: one row per enterprise seen in any feed (see module doc)."""
     parts: list[pl.DataFrame] = []
@@ -118,11 +140,11 @@ def build_features(feeds: Mapping[str, pl.DataFrame], as_of: dt.date) -> pl.Data
         parts.append(_tax(tax, as_of))
     if (si := _present(feeds, "social_insurance")) is not None:
         parts.append(latest(si, ("uscc",), as_of).select("uscc", "employees"))
-    if (st := _present(feeds, "science_tech")) is not None:
-        cert = pl.col("high_tech_certified") & (
-            pl.col("high_tech_cert_expires").is_null() | (pl.col("high_tech_cert_expires") >= as_of))
-        parts.append(latest(st, ("uscc",), as_of).select("uscc", *SCIENCE_TECH_COLUMNS,
-                                                         cert.alias("high_tech_certified")))
+    st = _present(feeds, "science_tech")
+    if st is not None:
+        parts.append(_science_tech(st, as_of))
+    certs = _present(feeds, "certificates")
+    certs_known = certs is not None and certs.filter(pl.col("as_of") <= as_of).height > 0
     ip = _present(feeds, "ip_office")
     ip_known = ip is not None and ip.filter(pl.col("as_of") <= as_of).height > 0
     if ip is not None:
@@ -141,5 +163,8 @@ def build_features(feeds: Mapping[str, pl.DataFrame], as_of: dt.date) -> pl.Data
         out = out.join(part, on="uscc", how="left")
     if ip_known:
         out = out.with_columns(pl.col(c).fill_null(0) for c in IP_COUNT_COLUMNS)
+    if certs_known:
+        assert certs is not None
+        out = _with_certificates(out, latest(certs, ("uscc", "qualification", "certificate_no"), as_of), as_of)
     out = out.with_columns(pl.lit(as_of, dtype=pl.Date).alias("as_of"))
     return features.conform(out.select([c for c in out.columns if c in features.BY_NAME])).sort("uscc")

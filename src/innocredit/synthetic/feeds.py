@@ -33,7 +33,7 @@ from innocredit.synthetic.population import (
     days_to_year,
     streams,
 )
-from innocredit.synthetic.table import identity_frame
+from innocredit.synthetic.table import certificate_dates, identity_frame
 
 AS_OF_DAYS = ref.AS_OF.toordinal() - EPOCH_ORDINAL
 QUARTER_ENDS = (dt.date(2025, 9, 30), dt.date(2025, 12, 31), dt.date(2026, 3, 31), dt.date(2026, 6, 30))
@@ -155,14 +155,13 @@ class FeedBuilder:
     def science_tech(self) -> pl.DataFrame:
         p = self.pop
         certified = p["high_tech_certified"]
-        expires = np.array([_days(dt.date(y + 3, 12, 1)) for y in range(2023, 2026)])[p["cert_issue_year"] - 2023]
         return pl.DataFrame({
             "uscc": self.identity["uscc"],
             "as_of": _const_date("as_of", ref.AS_OF, p.n),
             "tech_staff": p["tech_staff"], "rd_staff": p["rd_staff"], "masters_phd_staff": p["masters_phd_staff"],
             "talent_programme_members": p["talent_programme_members"],
             "high_tech_certified": certified,
-            "high_tech_cert_expires": _date_series("high_tech_cert_expires", np.where(certified, expires, np.nan)),
+            "high_tech_cert_expires": certificate_dates(p)["high_tech_cert_expires"],
             "tech_sme_registered": p["tech_sme_registered"],
             "specialized_level": pl.Series(SPECIALIZED_LEVELS).gather(p["specialized_level"]),
             "provincial_rd_institution": p["provincial_rd_institution"],
@@ -175,6 +174,30 @@ class FeedBuilder:
             "equity_financing_3y": p["equity_financing_3y"],
             "ip_self_developed": p["ip_self_developed"],
         })
+
+    def certificates(self) -> pl.DataFrame:
+        """The S&T department's and MIIT's certificates behind the science_tech flags, valid on the as-of date
+        (dates: ``synthetic.table.certificate_dates``); the last valid day follows the policy (none printed)."""
+        p = self.pop
+        dates = certificate_dates(p)
+        level = pl.Series(SPECIALIZED_LEVELS).gather(p["specialized_level"])
+        spec_qual = level.replace_strict({"none": None, "innovative": "innovative_sme", "specialized": "specialized",
+                                          "little_giant": "little_giant"}, return_dtype=pl.String)
+        base = pl.DataFrame({"uscc": self.identity["uscc"], "firm": pl.Series(range(p.n), dtype=pl.Int64)})
+        parts = [base.with_columns(pl.lit(q).alias("qualification"), dates[d].alias("issued_on"),
+                                   pl.lit(issuer).alias("issuer"), pl.lit(prefix).alias("prefix"))
+                 for q, d, issuer, prefix in (
+                     ("high_tech", "high_tech_issued", "科技部门（高新技术企业认定机构）", "GR"),
+                     ("tech_sme", "tech_sme_issued", "科技部门（科技型中小企业评价）", "TS"))]
+        parts.append(base.with_columns(spec_qual.alias("qualification"), dates["specialized_issued"].alias("issued_on"),
+                                       pl.lit("工业和信息化部门").alias("issuer"), pl.lit("ZJ").alias("prefix")))
+        out = pl.concat(parts).filter(pl.col("issued_on").is_not_null() & pl.col("qualification").is_not_null())
+        return out.select(
+            "uscc", pl.lit(ref.AS_OF).alias("as_of"), "qualification",
+            (pl.col("prefix") + pl.col("issued_on").dt.year().cast(pl.String) + pl.col("firm").cast(pl.String)
+             .str.zfill(8)).alias("certificate_no"),
+            "issued_on", pl.lit(None, dtype=pl.Date).alias("expires_on"), pl.lit("valid").alias("status"), "issuer",
+        ).sort("uscc", "qualification")
 
     def courts(self) -> pl.DataFrame:
         p = self.pop

@@ -9,6 +9,8 @@ most recent loan (null for firms without a loan).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 
@@ -52,6 +54,43 @@ def _fy(pop: Population, name: str, idx: int) -> np.ndarray:
     return pop[f"fy_{name}"][:, idx]
 
 
+def _days_of(d: dt.date) -> int:
+    return d.toordinal() - EPOCH_ORDINAL
+
+
+def _as_dates(days: np.ndarray) -> pl.Series:
+    return pl.Series(np.asarray(days, dtype=np.float64), nan_to_null=True).cast(pl.Int32).cast(pl.Date)
+
+
+def certificate_dates(pop: Population) -> dict[str, pl.Series]:
+    """Each firm's certificate issue dates and last valid days (null where it holds none), valid on the as-of
+    date. No random draw (the other feeds do not change): dates are spread by the firm's index.
+
+    * 高新: issued in the second half of its issue year; valid three years from issue (国科发火〔2016〕32号);
+    * 科技型中小企业 入库: registered this year before the as-of date; valid to 31 December;
+    * 专精特新 tiers: issued from July 2023 to the as-of date; valid three years (工信部企业〔2022〕63号), so
+      some lapse within a quarter of the as-of date (the early warning has something to show)."""
+    n, idx = pop.n, np.arange(pop.n)
+    as_of = _days_of(ref.AS_OF)
+    first = np.array([_days_of(dt.date(y, 7, 1)) for y in range(2023, 2026)])[pop["cert_issue_year"] - 2023]
+    ht = first + (idx * 7919) % 184
+    year0 = _days_of(dt.date(ref.AS_OF.year, 1, 5))
+    ts = year0 + (idx * 104729) % max(1, as_of - year0)
+    sp0 = _days_of(dt.date(2023, 7, 1))
+    sp = sp0 + (idx * 15485863) % max(1, as_of - sp0)
+    held_ht = np.asarray(pop["high_tech_certified"], dtype=bool)
+    held_ts = np.asarray(pop["tech_sme_registered"], dtype=bool)
+    held_sp = np.asarray(pop["specialized_level"]) > 0
+    nan = np.full(n, np.nan)
+    ht_on = _as_dates(np.where(held_ht, ht, nan))
+    sp_on = _as_dates(np.where(held_sp, sp, nan))
+    year_end = _as_dates(np.where(held_ts, _days_of(dt.date(ref.AS_OF.year, 12, 31)), nan))
+    return {"high_tech_issued": ht_on, "high_tech_cert_expires": ht_on.dt.offset_by("3y").dt.offset_by("-1d"),
+            "tech_sme_issued": _as_dates(np.where(held_ts, ts, nan)), "tech_sme_reg_expires": year_end,
+            "specialized_issued": sp_on,
+            "specialized_cert_expires": sp_on.dt.offset_by("3y").dt.offset_by("-1d")}
+
+
 def feature_table_from(pop: Population) -> pl.DataFrame:
     n = pop.n
     ident = identity_frame(pop)
@@ -88,6 +127,7 @@ def feature_table_from(pop: Population) -> pl.DataFrame:
         "high_tech_certified": pop["high_tech_certified"],
         "tech_sme_registered": pop["tech_sme_registered"],
         "specialized_level": pl.Series(SPECIALIZED_LEVELS).gather(pop["specialized_level"]),
+        **{k: v for k, v in certificate_dates(pop).items() if k.endswith("_expires")},
         "provincial_rd_institution": pop["provincial_rd_institution"],
         "national_award_5y": pop["national_award_5y"], "provincial_award_3y": pop["provincial_award_3y"],
         "led_standard_5y": pop["led_standard_5y"], "strategic_emerging": pop["strategic_emerging"],
