@@ -108,8 +108,8 @@ def test_import_list_refinance_and_ledger(engine):
         s.add(Organisation(id="bank_a", kind="bank", name_zh="A", name_en="A"))
         assert svc.import_list(s, lists, source="lists.csv") == {"rows": 2, "added": 2}
         assert svc.import_list(s, lists, source="lists.csv") == {"rows": 2, "added": 0}  # idempotent
-        assert svc.firm_listed(s, LISTED, dt.date(2024, 12, 31)) == {"relending_listed": True}  # high_tech
-        assert svc.firm_listed(s, OTHER, DAY) == {"relending_listed": False}
+        assert svc.firm_listed(s, LISTED, dt.date(2024, 12, 31))["relending_listed"] is True  # high_tech
+        assert svc.firm_listed(s, OTHER, DAY)["relending_listed"] is False
         a = _loan(s, LISTED, 1_000_000)
         assert a["relending_eligible"] is True
         b = _loan(s, OTHER, 2_000_000)

@@ -39,6 +39,8 @@ SCIENCE_TECH_COLUMNS = ("tech_staff", "rd_staff", "masters_phd_staff", "talent_p
                         "provincial_award_3y", "led_standard_5y", "strategic_emerging", "years_in_niche",
                         "tech_contract_turnover", "results_commercialized_3y", "government_subsidies_3y",
                         "equity_financing_3y", "ip_self_developed")
+QUALIFICATION_COLUMNS = ("high_tech_certified", "high_tech_cert_expires", "tech_sme_registered", "tech_sme_reg_expires",
+                         "specialized_level", "specialized_cert_expires")
 COURTS_COLUMNS = ("serious_dishonesty", "open_enforcement_cases", "major_incident_recent")
 APPLICATION_COLUMNS = ("requested_amount", "requested_term_months", "loan_purpose", "order_backlog")
 IP_COUNT_COLUMNS = ("ip_class1", "ip_class2", "ip_class1_main_product", "ip_class2_main_product",
@@ -121,14 +123,15 @@ def _science_tech(st: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
                                                .alias("high_tech_cert_expires"))
 
 
-def _with_certificates(out: pl.DataFrame, certs: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """The certificates feed, once present, decides the qualification columns for every firm (as the IP office
-    feed decides the IP counts): valid on ``as_of`` or not held — a firm without a certificate holds none."""
-    q = qualifications.qualification_columns(certs, as_of)
-    cols = [c for c in q.columns if c != "uscc"]
-    out = out.drop([c for c in cols if c in out.columns]).join(q, on="uscc", how="left")
-    return out.with_columns(pl.col("high_tech_certified").fill_null(False), pl.col("tech_sme_registered")
-                            .fill_null(False), pl.col("specialized_level").fill_null("none"))
+def qualifications_as_of(science_tech: pl.DataFrame | None, certificates: pl.DataFrame | None,
+                         as_of: dt.date) -> pl.DataFrame:
+    """The qualification columns (``QUALIFICATION_COLUMNS``) valid on ``as_of`` of the firms in the frames given,
+    by the same rule as :func:`build_features`: the certificates decide when any certificate row is known as of
+    the date (a firm without one holds none), else the S&T record's flags. Used for one firm by the relending
+    definition at a loan's date."""
+    feeds = {k: v for k, v in (("science_tech", science_tech), ("certificates", certificates)) if v is not None}
+    got = build_features(feeds, as_of) if feeds else features.empty_feature_table()
+    return got.select("uscc", *QUALIFICATION_COLUMNS)
 
 
 def build_features(feeds: Mapping[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
@@ -145,6 +148,11 @@ def build_features(feeds: Mapping[str, pl.DataFrame], as_of: dt.date) -> pl.Data
         parts.append(_science_tech(st, as_of))
     certs = _present(feeds, "certificates")
     certs_known = certs is not None and certs.filter(pl.col("as_of") <= as_of).height > 0
+    if certs_known:
+        assert certs is not None
+        parts = [p.drop([c for c in QUALIFICATION_COLUMNS if c in p.columns]) for p in parts]
+        parts.append(qualifications.qualification_columns(
+            latest(certs, ("uscc", "qualification", "certificate_no"), as_of), as_of))
     ip = _present(feeds, "ip_office")
     ip_known = ip is not None and ip.filter(pl.col("as_of") <= as_of).height > 0
     if ip is not None:
@@ -163,8 +171,9 @@ def build_features(feeds: Mapping[str, pl.DataFrame], as_of: dt.date) -> pl.Data
         out = out.join(part, on="uscc", how="left")
     if ip_known:
         out = out.with_columns(pl.col(c).fill_null(0) for c in IP_COUNT_COLUMNS)
-    if certs_known:
-        assert certs is not None
-        out = _with_certificates(out, latest(certs, ("uscc", "qualification", "certificate_no"), as_of), as_of)
+    if certs_known:  # the certificates feed decides for every firm: one without a certificate holds none
+        out = out.with_columns(pl.col("high_tech_certified").fill_null(False),
+                               pl.col("tech_sme_registered").fill_null(False),
+                               pl.col("specialized_level").fill_null("none"))
     out = out.with_columns(pl.lit(as_of, dtype=pl.Date).alias("as_of"))
     return features.conform(out.select([c for c in out.columns if c in features.BY_NAME])).sort("uscc")

@@ -130,13 +130,15 @@ def default_qualification_policy() -> QualificationPolicy:
 
 
 def _derived_until(policy: QualificationPolicy) -> pl.Expr:
-    """The last valid day when the certificate prints none: issue + N years - 1 day (valid "for three years from
-    the day of issue": issued 2023-11-15 -> last valid day 2026-11-14); or 31 December of the issue year."""
+    """The last valid day when the certificate prints none: for "N years from the day of issue", the same day N
+    years on — the day of issue is not counted and a period in years ends on the corresponding day, or the month's
+    last day when there is none (《中华人民共和国民法典》第二百零一条、第二百零二条): issued 2023-11-15 -> last valid
+    day 2026-11-15; issued 2024-02-29 -> 2027-02-28. For a yearly registration: 31 December of the issue year."""
     issued = pl.col("issued_on")
     expr: pl.Expr = pl.lit(None, dtype=pl.Date)
     for q in policy.qualifications.values():
         if q.years is not None:
-            until = issued.dt.offset_by(f"{q.years}y").dt.offset_by("-1d")
+            until = issued.dt.offset_by(f"{q.years}y")
         elif q.until_year_end:
             until = pl.date(issued.dt.year(), 12, 31)
         else:

@@ -31,7 +31,7 @@ from innocredit.coordination.consent import (
     validate_grant,
 )
 from innocredit.coordination.flow import Answer, FlowPolicy, default_flow_policy, overdue, validate_answer
-from innocredit.coordination.metrics import MetricsPolicy, compute_metrics, metrics_report
+from innocredit.coordination.metrics import MetricsPolicy, compute_metrics, default_metrics_policy, metrics_report
 from innocredit.coordination.routing import BankPolicy, default_bank_policy, route
 from innocredit.coordination.screening import ScreeningPolicy, default_screening_policy, screen
 from innocredit.evaluation.engine import evaluate
@@ -368,21 +368,24 @@ def _answer(session: Session, push: repo.CoordPush, answer: Answer, now: dt.date
         _register_reported_loan(session, push, now)
 
 
-def relending_eligible(session: Session, *, uscc: str, push_id: int | None, product_kind: str | None) -> bool:
+def relending_eligible(session: Session, *, uscc: str, push_id: int | None, product_kind: str | None,
+                       on: dt.date | None = None) -> bool:
     """Relending-eligible (科技创新和技术改造再贷款): the one definition of ``innocredit.lending.relending`` —
-    the firm is on an official list today (the S&T department's 科技型中小企业 入库 recorded on its application
-    item, or an imported list, ``services.relending``) and the product does not exclude relending. Our own
-    score (innovation points) does not qualify a firm."""
+    the firm is on an official list on ``on`` (the loan's date; default today): a certificate valid that day
+    (科技型中小企业 入库, 高新, 专精特新, the S&T/MIIT certificates feed), the 入库 recorded on its application
+    item, or an imported list (``services.relending.firm_listed``) — and the product does not exclude relending.
+    Our own score (innovation points) does not qualify a firm."""
     from innocredit.lending.relending import relending_eligible as eligible
     from innocredit.services import relending as relending_services
 
-    listed: dict[str, object] = dict(relending_services.firm_listed(session, uscc, dt.datetime.now(dt.UTC).date()))
+    day = on or dt.datetime.now(dt.UTC).date()
+    listed: dict[str, object] = dict(relending_services.firm_listed(session, uscc, day))
     if push_id is not None:
         push = repo.get_push(session, push_id, None)
         item = session.get(repo.CoordRecommendationItem, push.reco_item_id)
         app = session.get(repo.CoordApplicationItem, item.application_item_id) if item else None
-        if app is not None:
-            listed["tech_sme_registered"] = app.tech_sme
+        if app is not None and app.tech_sme:
+            listed["tech_sme_registered"] = True
     return eligible(listed, product_relending=relending_services.product_allows_relending(product_kind))
 
 
@@ -487,17 +490,31 @@ def enterprise_register(session: Session) -> pl.DataFrame:
 
 def metrics(session: Session, *, as_of: dt.date, by: str | None = None, since: dt.date | None = None,
             enterprises: pl.DataFrame | None = None, loans: pl.DataFrame | None = None,
-            policy: MetricsPolicy | None = None) -> dict[str, Any]:
+            policy: MetricsPolicy | None = None, coverage: str | None = None) -> dict[str, Any]:
     """Coverage, credit, rate, time-to-loan and innovation-points metrics for [since, as_of], grouped by
     ``by`` (region, industry, bank or None). ``enterprises`` defaults to the enterprise register (the feeds,
-    with innovation points), ``loans`` to the loan register (platform loans and loans banks report)."""
+    with innovation points), ``loans`` to the loan register (platform loans and loans banks report).
+    ``coverage`` chooses the coverage definition (``metrics.yaml``; default the policy's default); the report's
+    ``coverage_definition`` names it, with its source and its target. An unknown id raises ``ValueError``."""
+    definition = (policy or default_metrics_policy()).coverage_definition(coverage)
     if enterprises is None:
         enterprises = enterprise_register(session)
     if loans is None:
         loans = loan_repo.register_frame(session)
     pushes = repo.pushes_frame(session)
-    frame = compute_metrics(enterprises, loans, pushes, as_of, since, by, policy)
-    return metrics_report(frame, as_of, since, by, policy)
+    frame = compute_metrics(enterprises, loans, pushes, as_of, since, by, policy, definition.id)
+    return metrics_report(frame, as_of, since, by, policy, definition.id)
+
+
+def coverage_definition(coverage: str | None = None, policy: MetricsPolicy | None = None) -> dict[str, Any]:
+    """The coverage definition ``coverage`` (default: the policy's default) as the adapters show it: id, names,
+    source, assumptions and target. An unknown id raises ``ValueError`` naming the choices."""
+    return (policy or default_metrics_policy()).coverage_definition(coverage).as_dict()
+
+
+def coverage_choices(policy: MetricsPolicy | None = None) -> tuple[str, ...]:
+    """The ids of the coverage definitions, the default first."""
+    return (policy or default_metrics_policy()).coverage_ids()
 
 
 def raise_alerts(session: Session, *, now: dt.datetime | None = None, loans: pl.DataFrame | None = None,
@@ -681,11 +698,13 @@ def requested_terms(session: Session, usccs: Iterable[str]) -> dict[str, dict[st
 
 
 def monthly_story(session: Session, *, enterprises: pl.DataFrame, months: int = 12,
-                  as_of: dt.date | None = None) -> list[dict[str, Any]]:
+                  as_of: dt.date | None = None, policy: MetricsPolicy | None = None,
+                  coverage: str | None = None) -> list[dict[str, Any]]:
     """The seed's headline figures month by month, ending with the month of ``as_of`` (default: the latest push,
-    i.e. the end of the demo year): coverage over the 12 months to each month's end, and for the month itself the
-    median calendar days from push to credit, the unsecured share of the amount lent, first loans and the
-    relending-eligible amount."""
+    i.e. the end of the demo year): coverage over the 12 months to each month's end (under the coverage
+    definition ``coverage``, default the policy's), and for the month itself the median calendar days from push to
+    credit, the unsecured share of the amount lent, first loans and the relending-eligible amount."""
+    coverage = (policy or default_metrics_policy()).coverage_definition(coverage).id
     loans = loan_repo.register_frame(session)
     pushes = repo.pushes_frame(session)
     if as_of is None:
@@ -699,8 +718,8 @@ def monthly_story(session: Session, *, enterprises: pl.DataFrame, months: int = 
     out = []
     for end in reversed(ends):
         start = end.replace(day=1)
-        month = compute_metrics(enterprises, loans, pushes, end, start, None)
-        year = compute_metrics(enterprises, loans, pushes, end, None, None)
+        month = compute_metrics(enterprises, loans, pushes, end, start, None, policy, coverage)
+        year = compute_metrics(enterprises, loans, pushes, end, None, None, policy, coverage)
         g = month.row(0, named=True) if month.height else {}
         r = year.row(0, named=True) if year.height else {}
         out.append({"month": start.strftime("%Y-%m"), "since": start.isoformat(), "as_of": end.isoformat(),

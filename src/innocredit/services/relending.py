@@ -3,9 +3,10 @@
 The PBoC tech-innovation relending refinances 60% of an eligible loan at 1.75% (``lending.relending``). A loan
 is eligible when its borrower is on an official list on the disbursement date (``lending.relending`` is the one
 definition; ``services.coordination.relending_eligible`` applies it when a loan enters the register) and its
-product does not exclude relending. The official lists come in as a table (``import_list``: columns ``uscc``,
-``kind``, ``valid_from``, optional ``valid_to``) — the S&T department's qualification feed (科技型中小企业 入库,
-高新 certificates, 专精特新) reaches the feature table separately and is read at disbursement.
+product does not exclude relending. The lists come from the S&T department's and MIIT's ``certificates`` feed
+(科技型中小企业 入库, 高新 certificates, 专精特新 tiers, national list entries, each valid on the loan date) or as a
+table (``import_list``: columns ``uscc``, ``kind``, ``valid_from``, optional ``valid_to``); ``firm_listed`` reads
+both on the disbursement date.
 
 ``refinance(session, bank_id, on)`` records every eligible disbursed loan of the bank not yet in the ledger,
 while the national quota in force on the date has room (the platform's in-force refinanced amount counts
@@ -24,13 +25,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from innocredit.core.money import from_fen, to_fen
+from innocredit.ingest.feeds import FEEDS
 from innocredit.lending.relending import LIST_KINDS, relending_eligible
 from innocredit.lending.relending import refinance as refinance_one
 from innocredit.lending.schedules import add_months
 from innocredit.lending.schema import Policy, Product, load_products
+from innocredit.profile.building import QUALIFICATION_COLUMNS, latest, qualifications_as_of
+from innocredit.profile.qualifications import default_qualification_policy, valid_on
 from innocredit.settings import default_lending_policy
 from innocredit.storage import lending as loan_repo
 from innocredit.storage import relending as repo
+from innocredit.storage.feeds import FeedRepository
 
 __all__ = ["RelendingInputError", "firm_listed", "import_list", "ledger", "product_allows_relending", "refinance"]
 
@@ -77,12 +82,32 @@ def import_list(session: Session, rows: pl.DataFrame, *, source: str) -> dict[st
     return {"rows": rows.height, "added": added}
 
 
-def firm_listed(session: Session, uscc: str, on: dt.date, policy: Policy | None = None) -> dict[str, bool]:
-    """The imported lists as the domain definition reads them: ``relending_listed`` when the firm is on a list
-    whose kind is in the facility's scope on the date (e.g. R&D-intensive private SMEs from January 2026)."""
+def firm_listed(session: Session, uscc: str, on: dt.date, policy: Policy | None = None) -> dict[str, Any]:
+    """The firm's official lists on ``on``, as the domain definition (``lending.relending``) reads them:
+
+    * ``tech_sme_registered``, ``high_tech_certified``, ``specialized_level``: the S&T department's and MIIT's
+      certificates valid on the date (the ``certificates`` feed decides once it holds any row; before that, the
+      S&T record's flags, the 高新 flag only while its certificate has not expired: ``profile.building``);
+    * ``relending_listed``: on a list whose kind is in the facility's scope on the date (e.g. the R&D-intensive
+      private SMEs from January 2026), imported as a table (``import_list``) or sent as list entries of the
+      certificates feed (``national_tech_sme_list``, ``rd_intensive_private_sme``)."""
     facility = (policy or default_lending_policy()).relending
-    kinds = [k for k in repo.lists_on(session, uscc, on) if facility.list_in_scope(k, on)]
-    return {"relending_listed": bool(kinds)}
+    feeds = FeedRepository(session)
+    certs_known = feeds.has_rows(FEEDS["certificates"], on)
+    certs = feeds.read_as_of(FEEDS["certificates"], on, uscc=uscc) if certs_known else None
+    science = None if certs_known else feeds.read_as_of(FEEDS["science_tech"], on, uscc=uscc)
+    q = qualifications_as_of(science, certs, on).filter(pl.col("uscc") == uscc)
+    out: dict[str, Any] = {c: None for c in QUALIFICATION_COLUMNS}
+    if q.height:
+        out.update(q.row(0, named=True))
+    out.pop("uscc", None)
+    kinds = set(repo.lists_on(session, uscc, on))
+    if certs is not None and certs.height:
+        lists = default_qualification_policy().relending_lists()
+        current = latest(certs, FEEDS["certificates"].key, on)
+        kinds |= {lists[q] for q in valid_on(current, on)["qualification"].to_list() if q in lists}
+    out["relending_listed"] = any(facility.list_in_scope(k, on) for k in kinds)
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -184,6 +184,14 @@ class FeedRepository:
             where.append(table.c.uscc == uscc)
         return self.read(feed, where, lineage)
 
+    def has_rows(self, feed: Feed, as_of: dt.date | None = None) -> bool:
+        """Whether the feed holds any row (with ``as_of`` on or before the date, when given)."""
+        table = FEED_TABLES[feed.id]
+        stmt = select(table.c.uscc).limit(1)
+        if as_of is not None:
+            stmt = stmt.where(table.c.as_of <= as_of)
+        return self.conn.execute(stmt).first() is not None
+
     def rows_between(self, feed: Feed, lo: dt.date, hi: dt.date) -> pl.DataFrame:
         return self.read(feed, [FEED_TABLES[feed.id].c.as_of.between(lo, hi)])
 

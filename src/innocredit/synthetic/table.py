@@ -85,10 +85,10 @@ def certificate_dates(pop: Population) -> dict[str, pl.Series]:
     ht_on = _as_dates(np.where(held_ht, ht, nan))
     sp_on = _as_dates(np.where(held_sp, sp, nan))
     year_end = _as_dates(np.where(held_ts, _days_of(dt.date(ref.AS_OF.year, 12, 31)), nan))
-    return {"high_tech_issued": ht_on, "high_tech_cert_expires": ht_on.dt.offset_by("3y").dt.offset_by("-1d"),
+    return {"high_tech_issued": ht_on, "high_tech_cert_expires": ht_on.dt.offset_by("3y"),
             "tech_sme_issued": _as_dates(np.where(held_ts, ts, nan)), "tech_sme_reg_expires": year_end,
             "specialized_issued": sp_on,
-            "specialized_cert_expires": sp_on.dt.offset_by("3y").dt.offset_by("-1d")}
+            "specialized_cert_expires": sp_on.dt.offset_by("3y")}
 
 
 def feature_table_from(pop: Population) -> pl.DataFrame:

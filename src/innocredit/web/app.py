@@ -39,7 +39,7 @@ LOG = logging.getLogger("innocredit.web")
 API_PREFIX = "/api/v1"
 # every router/page module is imported at start-up (a broken module fails the start); each defines `router`
 API_MODULES = ("auth", "admin", "enterprises", "evaluations", "risk", "ip", "lending", "coordination", "feeds",
-               "exports")
+               "qualifications", "exports")
 PAGE_MODULES = ("auth", "enterprises", "dashboard", "bank", "enterprise_self", "coordination", "risk", "data")
 
 
