@@ -105,10 +105,14 @@ def metrics(
     fmt: str = typer.Option("table", "--format", help="table or json"),
     features: Path | None = typer.Option(None, "--features", help="feature table file (default: stored firms)"),
     loans: Path | None = typer.Option(None, "--loans", help="bank-loan file (default: stored loan register)"),
+    coverage: str | None = typer.Option(
+        None, "--coverage", help="coverage definition: tech_sme_scale (default) or nfra_active_small_micro "
+        "(NFRA 活跃经营小微主体融资覆盖率); metrics.yaml"),
     database: str | None = typer.Option(None, "--database", help=DB_HELP),
 ) -> None:
     """Coordination metrics for a period: coverage, credit to recommended firms, unsecured and first-loan
-    shares, average rate, days to credit and disbursement, innovation points, relending-eligible loans."""
+    shares, average rate, days to credit and disbursement, innovation points, relending-eligible loans.
+    The coverage rate follows ``--coverage``; the title (and the JSON's ``coverage_definition``) names it."""
     from innocredit.coordination.metrics import BY_CHOICES
     from innocredit.services import coordination as service
     from innocredit.services.database import unit_of_work
@@ -116,6 +120,9 @@ def metrics(
     _fmt(fmt)
     if by is not None and by not in BY_CHOICES:
         fail(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
+    choices = service.coverage_choices()
+    if coverage is not None and coverage not in choices:
+        fail(f"--coverage must be one of {', '.join(choices)}, not {coverage!r}")
     end = _date(as_of, "--as-of")
     start = _date(since, "--since")
     assert end is not None
@@ -125,7 +132,7 @@ def metrics(
     ln = _read_frame(loans, "bank loans") if loans else None
     engine = open_database(database)
     with unit_of_work(engine) as s:
-        report = service.metrics(s, as_of=end, by=by, since=start, enterprises=ent, loans=ln)
+        report = service.metrics(s, as_of=end, by=by, since=start, enterprises=ent, loans=ln, coverage=coverage)
     if fmt == "json":
         echo_json(report)
         return

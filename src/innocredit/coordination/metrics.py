@@ -31,9 +31,19 @@ _BAND = {"type": "object", "required": ["industries"], "additionalProperties": F
          "properties": {"industries": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
                         **{k: {"type": "number", "exclusiveMinimum": 0}
                            for k in ("employees", "revenue", "total_assets")}}}
+# the coverage target of a definition: a share in (0, 1] with the text it comes from, or marked an assumption with
+# one line of reasoning (a target without a source must say why it is assumed)
+_TARGET = {
+    "type": "object", "required": ["value"], "additionalProperties": False,
+    "properties": {"value": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                   "source": {"type": "string", "minLength": 1}, "assumption": {"type": "boolean"},
+                   "reasoning": {"type": "string", "minLength": 1}},
+    "if": {"not": {"required": ["source"]}},
+    "then": {"required": ["assumption", "reasoning"], "properties": {"assumption": {"const": True}}},
+}
 _DEFINITION = {
     "type": "object", "required": ["name", "source", "population"], "additionalProperties": False,
-    "properties": {"name": _TEXT, "source": {"type": "string", "minLength": 1},
+    "properties": {"name": _TEXT, "source": {"type": "string", "minLength": 1}, "target": _TARGET,
                    "population": {"enum": ["small_firm", "size_standard"]},
                    "individual_business_uscc_prefix": {"type": "string", "minLength": 1},
                    "active_requires_operations": {"type": "boolean"},
@@ -71,6 +81,20 @@ class SizeBand:
 
 
 @dataclass(frozen=True)
+class CoverageTarget:
+    """The coverage rate the office aims at under one definition (``metrics.yaml`` ``target``)."""
+
+    value: float
+    source: str | None = None
+    assumption: bool = False
+    reasoning: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "source": self.source, "assumption": self.assumption,
+                "reasoning": self.reasoning}
+
+
+@dataclass(frozen=True)
 class CoverageDefinition:
     id: str
     name_zh: str
@@ -81,10 +105,12 @@ class CoverageDefinition:
     active_requires_operations: bool = False
     size_standard: tuple[SizeBand, ...] = ()
     assumptions: tuple[tuple[str, str], ...] = ()
+    target: CoverageTarget | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name_zh": self.name_zh, "name_en": self.name_en, "source": self.source,
-                "assumptions": [{"field": f, "reasoning": r} for f, r in self.assumptions]}
+                "assumptions": [{"field": f, "reasoning": r} for f, r in self.assumptions],
+                "target": self.target.as_dict() if self.target else None}
 
 
 OURS = CoverageDefinition("tech_sme_scale", "科技型中小企业规模口径融资覆盖率",
@@ -111,6 +137,11 @@ class MetricsPolicy:
                 return d
         raise ValueError(f"unknown coverage definition {wanted!r}; one of {', '.join(d.id for d in self.coverage)}")
 
+    def coverage_ids(self) -> tuple[str, ...]:
+        """The ids of the coverage definitions, the default first (the choices of ``--coverage`` / ``?coverage=``)."""
+        ids = [d.id for d in self.coverage]
+        return (self.coverage_default, *(i for i in ids if i != self.coverage_default))
+
     def band_names(self) -> list[str]:
         b = self.points_bands
         return [f"points_{_n(b[i])}_{_n(b[i + 1])}" for i in range(len(b) - 1)]
@@ -124,9 +155,12 @@ def _definition(key: str, d: dict[str, Any]) -> CoverageDefinition:
     bands = tuple(SizeBand(tuple(b["industries"]), tuple((k, float(b[k])) for k in ("employees", "revenue",
                                                                                     "total_assets") if k in b))
                   for b in d.get("size_standard", []))
+    t = d.get("target")
+    target = (CoverageTarget(float(t["value"]), t.get("source"), bool(t.get("assumption")), t.get("reasoning"))
+              if t else None)
     return CoverageDefinition(key, d["name"]["zh"], d["name"]["en"], d["source"], d["population"],
                               d.get("individual_business_uscc_prefix"), bool(d.get("active_requires_operations")),
-                              bands, tuple((a["field"], a["reasoning"]) for a in d.get("assumptions", [])))
+                              bands, tuple((a["field"], a["reasoning"]) for a in d.get("assumptions", [])), target)
 
 
 def load_metrics_policy(source: str | Path = "metrics.yaml") -> MetricsPolicy:

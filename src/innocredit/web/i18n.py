@@ -256,6 +256,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dash.trend_first": {"zh": "首贷户数（按月）", "en": "First loans (monthly)"},
     "dash.trend_relending": {"zh": "可申请再贷款金额（按月）", "en": "Relending-eligible amount (monthly)"},
     "dash.wan": {"zh": "万元", "en": "×10k CNY"},
+    # coverage definitions on the dashboard (issue 15 item 9): the definition in use, its source, the switch
+    "cov.kpi": {"zh": "融资覆盖率", "en": "Financing coverage"},
+    "cov.definition": {"zh": "覆盖率口径", "en": "Coverage definition"},
+    "cov.switch": {"zh": "切换口径", "en": "Switch definition"},
+    "cov.source": {"zh": "来源", "en": "Source"},
+    "cov.assumption": {"zh": "假设", "en": "Assumption"},
 }
 
 

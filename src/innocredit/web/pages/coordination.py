@@ -204,29 +204,72 @@ def answer_push(push_id: int, kind: str = Form(..., pattern="^(accepted|declined
 
 # ---- dashboard: coverage, outcomes, days to credit ---------------------------------------------------------------
 
-COVERAGE_TARGET = 0.40  # Zhejiang's target for the credit coverage of small tech firms (the issue's seed: 40%)
+
+def coverage_choice(request: Request) -> str:
+    """The coverage definition the dashboard shows: ``?coverage=`` (one of metrics.yaml's definitions) or the
+    policy's default; an unknown value is a 422 naming the parameter and the choices."""
+    choices = service.coverage_choices()
+    choice = request.query_params.get("coverage") or None
+    if choice is not None and choice not in choices:
+        raise ProblemError(422, f"coverage: {choice[:40]!r} is not one of {', '.join(choices)}", "invalid")
+    return choice or choices[0]
 
 
-def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list, list]:
+def _name(definition: dict[str, Any], lang: str) -> str:
+    return str(definition["name_zh"] if lang == "zh" else definition["name_en"])
+
+
+def coverage_kpi(definition: dict[str, Any], rate: float | None, lang: str) -> tuple[str, str]:
+    """The coverage KPI: label naming the definition and its target (metrics.yaml), value in percent."""
+    t = translator(lang)
+    target = definition.get("target")
+    text = f"{t('cov.kpi')}（{_name(definition, lang)}）" if lang == "zh" else \
+        f"{t('cov.kpi')} ({_name(definition, lang)})"
+    if target:
+        text += f" / {t('dash.target')} {target['value']:.0%}"
+    return text, (f"{rate * 100:.1f}%" if rate is not None else "—")
+
+
+def coverage_panel(request: Request, definition: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What the page says about the definition in use: its name, id, source, assumptions and target, and the
+    links switching to each definition (the page language kept)."""
+    from urllib.parse import urlencode
+
+    keep = {"lang": request.query_params["lang"]} if request.query_params.get("lang") else {}
+    choices = [{"id": c, "name": _name(service.coverage_definition(c), lang), "active": c == definition["id"],
+                "url": "/dashboard?" + urlencode({"coverage": c, **keep})} for c in service.coverage_choices()]
+    target = definition.get("target")
+    return {"id": definition["id"], "name": _name(definition, lang), "source": definition["source"],
+            "assumptions": definition.get("assumptions") or [], "choices": choices,
+            "target": None if not target else {**target, "percent": f"{target['value']:.0%}"}}
+
+
+def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list, list, dict]:
     """The seed's story: coverage against its target, median days from push to credit against the service
     level, the unsecured share, first loans and the relending-eligible amount, each as a monthly trend; then
-    coverage by district and industry (each bar links to the firms behind it) and the list outcomes."""
+    coverage by district and industry (each bar links to the firms behind it) and the list outcomes. Coverage
+    (KPI, trend, by district, by industry) follows the definition chosen with ``?coverage=``, which the page names
+    with its source; its target is the definition's ``target`` in metrics.yaml."""
     t = translator(lang)
+    choice = coverage_choice(request)
+    definition = service.coverage_definition(choice)
+    panels = {"coverage": coverage_panel(request, definition, lang)}
+    target = definition.get("target")
+    suffix = f"（{_name(definition, lang)}）" if lang == "zh" else f" ({_name(definition, lang)})"
     feats = request.app.state.data.screening_features()
     sla = request.app.state.lending_policy().sla_working_days
     out: list[tuple[str, Any]] = []
     kpis: list[tuple[str, Any]] = []
     try:
-        story = service.monthly_story(session, enterprises=feats)
+        story = service.monthly_story(session, enterprises=feats, coverage=choice)
         as_of = dt.date.fromisoformat(story[-1]["as_of"]) if story else dt.date.today()
-        by_region = service.metrics(session, as_of=as_of, by="region", enterprises=feats)["groups"]
-        by_industry = service.metrics(session, as_of=as_of, by="industry", enterprises=feats)["groups"]
+        by_region = service.metrics(session, as_of=as_of, by="region", enterprises=feats, coverage=choice)["groups"]
+        by_industry = service.metrics(session, as_of=as_of, by="industry", enterprises=feats,
+                                      coverage=choice)["groups"]
     except Exception:  # metrics are a view; a broken input must not take the dashboard down
-        return out, kpis
+        return out, kpis, panels
     last = story[-1] if story else {}
-    cov = last.get("coverage_rate")
-    kpis.append((t("dash.coverage") + f" / {t('dash.target')} {COVERAGE_TARGET:.0%}",
-                 f"{cov * 100:.1f}%" if cov is not None else "—"))
+    kpis.append(coverage_kpi(definition, last.get("coverage_rate"), lang))
     days = [r["days_push_to_credit_median"] for r in story if r["days_push_to_credit_median"] is not None]
     kpis.append((t("dash.days_median") + f" / SLA {sla}", f"{days[-1]:.1f}" if days else "—"))
     months = [r["month"][2:] for r in story]
@@ -234,9 +277,10 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
     def trend(key: str, scale: float = 1.0) -> list[tuple[str, float | None]]:
         return [(m, None if r[key] is None else float(r[key]) * scale) for m, r in zip(months, story)]
 
-    out.append((t("dash.trend_coverage"), charts.line_chart(trend("coverage_rate", 100), t("dash.trend_coverage"),
-                                                            "%", target=COVERAGE_TARGET * 100,
-                                                            target_label=t("dash.target"))))
+    title = t("dash.trend_coverage") + suffix
+    out.append((title, charts.line_chart(trend("coverage_rate", 100), title, "%",
+                                         target=float(target["value"]) * 100 if target else None,
+                                         target_label=t("dash.target"))))
     out.append((t("dash.trend_days"), charts.line_chart(trend("days_push_to_credit_median"), t("dash.trend_days"),
                                                         target=float(sla), target_label="SLA")))
     out.append((t("dash.trend_unsecured"), charts.line_chart(trend("unsecured_share", 100),
@@ -250,11 +294,11 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
         name = (lambda g: label("region", g, lang)) if kind == "region" else (lambda g: code_label(g, kind, lang))
         return [(name(g), v, f"/enterprises?{param}={g}") for g, v in rows[:12] if g]
 
-    out.append((t("dash.coverage_region"), charts.link_hbar_chart(cov_items(by_region, "region", "region"),
-                                                                  t("dash.coverage_region"), "%", max_value=100)))
-    out.append((t("dash.coverage_industry"), charts.link_hbar_chart(cov_items(by_industry, "section", "industry"),
-                                                                    t("dash.coverage_industry"), "%",
-                                                                    max_value=100)))
+    title = t("dash.coverage_region") + suffix
+    out.append((title, charts.link_hbar_chart(cov_items(by_region, "region", "region"), title, "%", max_value=100)))
+    title = t("dash.coverage_industry") + suffix
+    out.append((title, charts.link_hbar_chart(cov_items(by_industry, "section", "industry"), title, "%",
+                                              max_value=100)))
     pushes = service.pushes_frame(session)
     outcome = [(t("push." + s), float(pushes.filter(pl.col("status") == s).height) if pushes.height else 0.0)
                for s in ("pushed", "accepted", "declined", "credit_granted", "disbursed")]
@@ -267,7 +311,7 @@ def _metrics_charts(request: Request, session: Session, lang: str) -> tuple[list
             hist.append((f"{lo}-{hi}" if hi < 10_000 else f"{lo}+",
                          float(d.filter((pl.col("d") >= lo) & (pl.col("d") < hi)).height)))
     out.append((t("dash.days_to_credit"), charts.bar_chart(hist, "")))
-    return out, kpis
+    return out, kpis, panels
 
 
 DASHBOARD_HOOKS.append(_metrics_charts)

@@ -19,7 +19,9 @@ from innocredit.web.render import code_label, render
 
 router = APIRouter(include_in_schema=False)
 
-# area hooks: fn(request, session, lang) -> list of (title, svg) charts and list of (label, value) KPIs
+# area hooks: fn(request, session, lang) -> list of (title, svg) charts and list of (label, value) KPIs, and
+# optionally a third item: a dict of named panels for the template (the coordination area's ``coverage``: the
+# coverage definition in use, its source, target and the links switching it)
 DASHBOARD_HOOKS: list[Any] = []
 
 
@@ -58,8 +60,11 @@ def dashboard(request: Request, principal: Principal = Depends(require_roles("co
               session: Session = SESSION) -> Response:
     lang = request_lang(request)
     chart_list, kpis = population_charts(request, lang)
+    panels: dict[str, Any] = {}
     for hook in DASHBOARD_HOOKS:
-        more_charts, more_kpis = hook(request, session, lang)
+        more_charts, more_kpis, *more_panels = hook(request, session, lang)
         chart_list = more_charts + chart_list
         kpis += more_kpis
-    return render(request, "dashboard.html", charts_list=chart_list, kpis=kpis)
+        for extra in more_panels:
+            panels.update(extra)
+    return render(request, "dashboard.html", charts_list=chart_list, kpis=kpis, panels=panels)

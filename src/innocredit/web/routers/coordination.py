@@ -306,14 +306,22 @@ def answer(push_id: DbId, body: AnswerIn, principal: Principal = Depends(require
 @router.get("/metrics", response_model=dict[str, Any])
 def metrics(request: Request, by: str | None = Query(None, pattern="^(region|industry|bank)$"),
             as_of: dt.date | None = None, since: dt.date | None = None,
+            coverage: str | None = Query(None, max_length=100, description=(
+                "coverage definition (metrics.yaml): tech_sme_scale (default) or nfra_active_small_micro")),
             principal: Principal = Depends(require_roles(*OFFICE)), session: Session = SESSION) -> dict:
-    """Coverage, credit, rates, time to loan and innovation points, overall or by region/industry/bank."""
+    """Coverage, credit, rates, time to loan and innovation points, overall or by region/industry/bank; the
+    coverage rate under the chosen definition, which ``coverage_definition`` names (source and target)."""
     check_date(as_of, "as_of")
     check_date(since, "since")
     if as_of is not None and since is not None and since > as_of:
         raise ProblemError(422, "since is after as_of", "invalid")
+    choices = service.coverage_choices()
+    if coverage is not None and coverage not in choices:
+        raise ProblemError(422, f"coverage: {coverage[:40]!r} is not one of {', '.join(choices)}", "invalid",
+                           errors=[{"loc": ["query", "coverage"], "msg": f"one of {', '.join(choices)}",
+                                   "type": "enum"}])
     with domain_call():
-        out = service.metrics(session, as_of=as_of or dt.date.today(), by=by, since=since,
+        out = service.metrics(session, as_of=as_of or dt.date.today(), by=by, since=since, coverage=coverage,
                               enterprises=request.app.state.data.screening_features())
     return _jsonable(out)
 
