@@ -154,6 +154,12 @@ def test_overdue_default_and_loss_split(engine):
         with pytest.raises(ValueError, match="not a registered guarantor"):
             svc.contract(s, "bank_a", app["id"], "officer", rate="0.036", guarantee_scheme="anhui_4321",
                          guarantor_org_id="bank_a", on=MON)
+        with pytest.raises(LifecycleError, match="no approved guarantee request"):  # the guarantor decides first
+            svc.contract(s, "bank_a", app["id"], "officer", rate="0.036", guarantee_scheme="anhui_4321",
+                         guarantor_org_id="guar-b", on=MON)
+        req = svc.request_guarantee(s, "bank_a", app["id"], "officer", scheme_id="anhui_4321",
+                                    guarantor_org_id="guar-b", on=MON)
+        svc.decide_guarantee(s, "guar-b", req["id"], "guarantor-user", decision="approve", fee_rate="0.01", on=MON)
         loan = svc.contract(s, "bank_a", app["id"], "officer", rate="0.036", method="interest_only",
                             guarantee_scheme="anhui_4321", pool_scheme="tech_risk_pool", guarantor_org_id="guar-b",
                             on=MON)

@@ -210,6 +210,13 @@ def test_a_guaranteed_loan_names_its_guarantor_organisation(system: System) -> N
     bad = s.call("POST", f"/applications/{app_id}/contract", "bank_a_officer", 422, json={
         "rate": "0.036", "guarantee_scheme": "anhui_4321", "guarantor_org_id": BANK_B})
     assert "guarantor_org_id" in bad["detail"]
+    refused = s.call("POST", f"/applications/{app_id}/contract", "bank_a_officer", 409, json={
+        "rate": "0.036", "guarantee_scheme": "anhui_4321", "guarantor_org_id": GUARANTOR})
+    assert "no approved guarantee request" in refused["detail"]  # the guarantor organisation decides first
+    req = s.call("POST", f"/applications/{app_id}/guarantee-request", "bank_a_officer", 201, json={
+        "scheme_id": "anhui_4321", "guarantor_org_id": GUARANTOR})
+    s.call("POST", f"/guarantee-requests/{req['id']}/decision", "guarantor", json={
+        "decision": "approve", "fee_rate": "0.01"})
     loan = s.call("POST", f"/applications/{app_id}/contract", "bank_a_officer", 201, json={
         "rate": "0.036", "guarantee_scheme": "anhui_4321", "guarantor_org_id": GUARANTOR})
     assert loan["guarantor_org_id"] == GUARANTOR and loan["unsecured"] is False
@@ -217,7 +224,7 @@ def test_a_guaranteed_loan_names_its_guarantor_organisation(system: System) -> N
     parties = {g["party_id"]: g for g in s.call("GET", f"/loans/{loan['id']}/guarantees", "bank_a_officer")}
     assert parties["guarantor"]["org_id"] == GUARANTOR and parties["bank"]["org_id"] == BANK_A
     # the guarantee fee: 1% a year on the guaranteed amount (the whole principal), 12 months:
-    # 2,000,000 x 1% x 12/12 = 20,000 (lending/schemes/anhui_4321.yaml guarantee_fee.rate)
+    # 2,000,000 x 1% x 12/12 = 20,000 (the rate the guarantor approved, anhui_4321's cap)
     assert Decimal(str(parties["guarantor"]["fee"])) == Decimal("20000.00")
     # the guarantor organisation sees the loan it guarantees
     seen = s.call("GET", "/loans", "guarantor", params={"size": 200})["items"]

@@ -133,8 +133,23 @@ def test_cli_guaranteed_loan_names_its_guarantor(district: dict[str, Any]) -> No
     bad = _loans(d, "contract", app_id, "--bank", BANK_A, "--actor", "o", "--rate", "0.036",
                  "--guarantee-scheme", "anhui_4321", "--guarantor", "nobody", code=2)
     assert "guarantor_org_id" in bad
+    refused = _loans(d, "contract", app_id, "--bank", BANK_A, "--actor", "o", "--rate", "0.036",
+                     "--guarantee-scheme", "anhui_4321", "--guarantor", "guar-e2e", code=2)
+    assert "no approved guarantee request" in refused  # the guarantor decides first
+    req = _loans(d, "guarantee-request", app_id, "--bank", BANK_A, "--actor", "o", "--scheme", "anhui_4321",
+                 "--guarantor", "guar-e2e")
+    assert [r["id"] for r in _loans(d, "guarantee-requests", "--guarantor", "guar-e2e", "--status", "open")] \
+        == [req["id"]]
+    bad_fee = _loans(d, "guarantee-decide", req["id"], "--guarantor", "guar-e2e", "--actor", "g", "--approve",
+                     "--fee-rate", "NaN", code=2)
+    assert "fee_rate" in bad_fee
+    decided = _loans(d, "guarantee-decide", req["id"], "--guarantor", "guar-e2e", "--actor", "g", "--approve",
+                     "--fee-rate", "0.009")
+    assert decided["status"] == "approved"
     loan = _loans(d, "contract", app_id, "--bank", BANK_A, "--actor", "o", "--rate", "0.036",
                   "--guarantee-scheme", "anhui_4321", "--guarantor", "guar-e2e")
     shown = _loans(d, "show", loan["id"], "--bank", BANK_A)
     assert {g["party_id"]: g["org_id"] for g in shown["guarantees"]}["guarantor"] == "guar-e2e"
+    # the approved 0.9% on the whole principal, 12 months: 1,500,000 x 0.9% = 13,500.00
+    assert {g["party_id"]: Decimal(str(g["fee"])) for g in shown["guarantees"]}["guarantor"] == Decimal("13500.00")
     assert shown["guarantor_org_id"] == "guar-e2e"

@@ -3,6 +3,7 @@
     innocredit match --input features.csv [--uscc CODE] [--format json] [--output matches.parquet]
     innocredit loans apply --bank B --uscc CODE --product ID --amount 1000000 --term 12 --actor officer1
     innocredit loans review|approve|reject|contract|disburse|repay|schedule|list|audit ...
+    innocredit loans guarantee-request|guarantee-decide|guarantee-requests|compensate ...
 """
 
 from __future__ import annotations
@@ -325,6 +326,67 @@ def contract_cmd(application: str = typer.Argument(...), bank: str = _BANK, acto
     _run(db, fmt, svc.contract, bank, application, actor, rate=_money(rate), method=method, day_count=day_count,
          grace_months=grace, guarantee_scheme=guarantee, guarantor_org_id=guarantor, pool_scheme=pool,
          pledged_patents=patents or None, patent_pool_id=patent_pool, on=_date(on))
+
+
+@loans.command("guarantee-request")
+def guarantee_request_cmd(application: str = typer.Argument(...), bank: str = _BANK,
+                          actor: str = typer.Option(..., "--actor"),
+                          scheme: str = typer.Option(..., "--scheme", help="the guarantee scheme, e.g. zhejiang_tech"),
+                          guarantor: str = typer.Option(..., "--guarantor", help="the guarantor organisation's id"),
+                          guaranteed: str | None = typer.Option(None, "--guaranteed-amount",
+                                                                help="yuan (default: the approved amount)"),
+                          on: str | None = typer.Option(None, "--on"), db: str | None = _DB, fmt: str = _FMT) -> None:
+    """Ask a guarantor organisation to guarantee an approved application (one open request at a time)."""
+    from innocredit.services import lending as svc
+
+    _run(db, fmt, svc.request_guarantee, bank, application, actor, scheme_id=scheme, guarantor_org_id=guarantor,
+         guaranteed_amount=guaranteed, on=_date(on))
+
+
+@loans.command("guarantee-decide")
+def guarantee_decide_cmd(request: str = typer.Argument(..., help="the guarantee request's id"),
+                         guarantor: str = typer.Option(..., "--guarantor", help="the deciding guarantor organisation"),
+                         actor: str = typer.Option(..., "--actor"),
+                         approve: bool = typer.Option(False, "--approve"), decline: bool = typer.Option(False, "--decline"),
+                         fee_rate: str | None = typer.Option(None, "--fee-rate", help="annual fraction, e.g. 0.008 "
+                                                             "(at most the scheme's cap)"),
+                         reason_code: str | None = typer.Option(None, "--reason-code", help="G01..G06 "
+                                                                "(lending/guarantee_decline_reasons.yaml)"),
+                         note: str | None = typer.Option(None, "--note"), on: str | None = typer.Option(None, "--on"),
+                         db: str | None = _DB, fmt: str = _FMT) -> None:
+    """The guarantor's decision: --approve --fee-rate R, or --decline --reason-code G0x (final)."""
+    from innocredit.services import lending as svc
+
+    if approve == decline:
+        fail("give exactly one of --approve and --decline")
+    _run(db, fmt, svc.decide_guarantee, guarantor, request, actor, decision="approve" if approve else "decline",
+         fee_rate=fee_rate, reason_code=reason_code, note=note, on=_date(on))
+
+
+@loans.command("guarantee-requests")
+def guarantee_requests_cmd(guarantor: str | None = typer.Option(None, "--guarantor", help="a guarantor's requests"),
+                           bank: str | None = typer.Option(None, "--bank", help="a bank's requests"),
+                           status: str | None = typer.Option(None, "--status", help="open, approved or declined"),
+                           db: str | None = _DB, fmt: str = _FMT) -> None:
+    """The guarantee requests of a guarantor organisation or of a bank."""
+    from innocredit.services import lending as svc
+
+    if (guarantor is None) == (bank is None):
+        fail("give exactly one of --guarantor and --bank")
+    role = "guarantor" if guarantor else "bank_officer"
+    _run(db, fmt, svc.guarantee_requests, role=role, bank_id=bank, org_id=guarantor, status=status)
+
+
+@loans.command("compensate")
+def compensate_cmd(loan: str = typer.Argument(...),
+                   guarantor: str = typer.Option(..., "--guarantor", help="the paying guarantor organisation"),
+                   actor: str = typer.Option(..., "--actor"), amount: str = typer.Option(..., "--amount", help="yuan"),
+                   on: str | None = typer.Option(None, "--on"), note: str | None = typer.Option(None, "--note"),
+                   db: str | None = _DB, fmt: str = _FMT) -> None:
+    """代偿: the guarantor records its payment to the bank on a defaulted loan (late after the timeline's date)."""
+    from innocredit.services import lending as svc
+
+    _run(db, fmt, svc.compensate, guarantor, loan, actor, amount=amount, on=_date(on), note=note)
 
 
 @loans.command("disburse")

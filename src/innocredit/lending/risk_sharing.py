@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from innocredit.core.money import FEN, money, money_down, split
+from innocredit.core.policy import PACKAGE_ROOT, load_policy_file
 from innocredit.lending.schema import Scheme
 
-__all__ = ["FEN", "Allocation", "CompensationStep", "Fee", "allocate_loss", "compensation_timeline", "guarantee_fees",
-           "money", "scope_breaches", "split_exact"]
+__all__ = ["FEN", "Allocation", "CompensationStep", "DeclineReason", "Fee", "allocate_loss", "compensation_timeline",
+           "decline_reasons", "fee_rate_problem", "guarantee_fees", "money", "scope_breaches", "split_exact"]
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,25 @@ class Fee:
         return {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
 
 
+def fee_rate_problem(scheme: Scheme, rate: Decimal) -> str | None:
+    """Why a guarantor may not charge ``rate`` (an annual fraction) under ``scheme``, or ``None``: it must be finite,
+    not negative and at most the scheme's ``guarantee_fee.max_rate`` (policy guarantees: at most 1% a year)."""
+    if not rate.is_finite() or rate < 0:
+        return f"fee_rate: must be a fraction of at least 0, e.g. 0.008 (got {rate})"
+    if rate > scheme.guarantee_fee_max_rate:
+        return (f"fee_rate: {rate} is above the cap of {scheme.guarantee_fee_max_rate} a year of scheme {scheme.id} "
+                "(guarantee_fee.max_rate)")
+    return None
+
+
 def guarantee_fees(scheme: Scheme, principal: Decimal | int | str, term_months: int,
-                   guaranteed_amount: Decimal | int | str | None = None) -> list[Fee]:
+                   guaranteed_amount: Decimal | int | str | None = None,
+                   fee_rate: Decimal | None = None) -> list[Fee]:
     """The fees of a guaranteed loan for its term (annual rates x term / 12, half-up to the fen).
 
-    * guarantee fee: the scheme's rate on the guaranteed amount (default: the principal), paid by the
-      borrower to the guarantor (policy guarantees charge at most 1% a year);
+    * guarantee fee: the rate the guarantor approved (``fee_rate``; default: the scheme's rate) on the guaranteed
+      amount (default: the principal), paid by the borrower to the guarantor (policy guarantees charge at most 1%
+      a year: a rate above the scheme's ``max_rate`` is refused);
     * re-guarantee fee: each re-guarantor's or fund's rate on its own share of the principal, paid by the
       guarantor; the lower rate applies when the single guarantee is at or below the party's ``small_max``
       (财金〔2024〕60号: 0.5%, 0.3% for 500万 or less).
@@ -104,21 +118,24 @@ def guarantee_fees(scheme: Scheme, principal: Decimal | int | str, term_months: 
     guaranteed = principal if guaranteed_amount is None else money(guaranteed_amount)
     if not Decimal(0) < guaranteed <= principal:
         raise ValueError("guaranteed_amount: must be positive and at most the principal")
+    rate = scheme.guarantee_fee_rate if fee_rate is None else fee_rate
+    problem = fee_rate_problem(scheme, rate)
+    if problem:
+        raise ValueError(problem)
     years = Decimal(term_months) / Decimal(12)
     out: list[Fee] = []
     guarantor = next((p for p in scheme.parties if p.role == "guarantor"), None)
-    if guarantor is not None and scheme.guarantee_fee_rate > 0:
+    if guarantor is not None and rate > 0:
         out.append(Fee(guarantor.id, guarantor.role, guarantor.name_zh, guarantor.name_en,
-                       money(guaranteed * scheme.guarantee_fee_rate * years), "borrower", "guarantee", guaranteed,
-                       scheme.guarantee_fee_rate))
+                       money(guaranteed * rate * years), "borrower", "guarantee", guaranteed, rate))
     for p in scheme.parties:
         if p.re_fee_rate <= 0:
             continue
         small = p.re_fee_small_max is not None and p.re_fee_rate_small is not None and guaranteed <= p.re_fee_small_max
-        rate = p.re_fee_rate_small if small and p.re_fee_rate_small is not None else p.re_fee_rate
+        re_rate = p.re_fee_rate_small if small and p.re_fee_rate_small is not None else p.re_fee_rate
         base = money(principal * p.share)
-        out.append(Fee(p.id, p.role, p.name_zh, p.name_en, money(base * rate * years),
-                       guarantor.id if guarantor is not None else "lender", "re_guarantee", base, rate))
+        out.append(Fee(p.id, p.role, p.name_zh, p.name_en, money(base * re_rate * years),
+                       guarantor.id if guarantor is not None else "lender", "re_guarantee", base, re_rate))
     return out
 
 
@@ -151,11 +168,12 @@ class CompensationStep:
                 "due_on": self.due_on.isoformat()}
 
 
-def compensation_timeline(scheme: Scheme, overdue_since: dt.date, loss: Decimal | int | str) -> list[CompensationStep]:
+def compensation_timeline(scheme: Scheme, overdue_since: dt.date, loss: Decimal | int | str, *,
+                          not_before: dt.date | None = None) -> list[CompensationStep]:
     """The 代偿 timeline of a defaulted guaranteed loan (the scheme's ``compensation_timeline``):
 
-    * the bank claims ``claim_after_days_overdue`` days after the first unpaid due date, for the principal loss
-      less its own share;
+    * the bank claims ``claim_after_days_overdue`` days after the first unpaid due date (not before ``not_before``,
+      the day the bank declared the default, when given), for the principal loss less its own share;
     * the guarantor pays the bank that amount within ``guarantor_pays_within_days`` of the claim;
     * each re-guarantor, fund or government pays the guarantor its share within ``reimbursed_within_days`` of the
       guarantor's payment (shares split to the fen as ``allocate_loss``).
@@ -170,6 +188,8 @@ def compensation_timeline(scheme: Scheme, overdue_since: dt.date, loss: Decimal 
         raise ValueError(f"scheme {scheme.id}: no guarantor to compensate the bank")
     claimed = money(loss) - lender.amount
     claim_on = overdue_since + dt.timedelta(days=claim_after)
+    if not_before is not None and claim_on < not_before:
+        claim_on = not_before
     paid_on = claim_on + dt.timedelta(days=pay_within)
     steps = [CompensationStep("claim", lender.party_id, guarantor.party_id, claimed, claim_on),
              CompensationStep("guarantor_pays", guarantor.party_id, lender.party_id, claimed, paid_on)]
@@ -178,3 +198,33 @@ def compensation_timeline(scheme: Scheme, overdue_since: dt.date, loss: Decimal 
             steps.append(CompensationStep("reimbursement", p.party_id, guarantor.party_id, p.amount,
                                           paid_on + dt.timedelta(days=reimburse_within)))
     return steps
+
+
+# --------------------------------------------------------------------------- the guarantor's decline reasons
+
+DECLINE_REASONS_FILE = PACKAGE_ROOT / "lending" / "guarantee_decline_reasons.yaml"
+_NAME = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+         "properties": {"zh": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}}}
+DECLINE_REASONS_SCHEMA: dict[str, object] = {
+    "type": "object", "required": ["id", "version", "reasons"], "additionalProperties": False,
+    "properties": {
+        "id": {"const": "guarantee_decline_reasons"}, "version": {"type": "string"},
+        "source": {"type": "string"}, "assumption": {"type": "boolean"}, "reasoning": {"type": "string"},
+        "reasons": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["code", "name"], "additionalProperties": False,
+            "properties": {"code": {"type": "string", "pattern": "^G\\d{2}$"}, "name": _NAME}}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class DeclineReason:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+def decline_reasons(path: str | None = None) -> dict[str, DeclineReason]:
+    """The reason codes a guarantor declines a guarantee request with (``guarantee_decline_reasons.yaml``)."""
+    data = load_policy_file(path or DECLINE_REASONS_FILE, DECLINE_REASONS_SCHEMA)
+    return {r["code"]: DeclineReason(r["code"], r["name"]["zh"], r["name"]["en"]) for r in data["reasons"]}

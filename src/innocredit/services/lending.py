@@ -13,7 +13,12 @@ The reactions in other areas happen here, in the same transaction as the action 
   a patent pledged elsewhere refuses the contract, naming the patent and its pledgee; settlement releases the
   pledges and a write-off records their enforcement;
 * a patent-pool loan records its allocation against the pool;
-* a guaranteed loan records its guarantee against the guarantor *organisation*; a default allocates the loss.
+* a guaranteed loan needs the guarantor organisation's approval first: the bank requests a guarantee for an
+  approved application (:func:`request_guarantee`), a guarantor user of that organisation approves it with the fee
+  rate or declines it with a reason code (:func:`decide_guarantee`); the contract uses the approved request (same
+  scheme, guarantor, at least the principal) and its fee rate, and records the guarantee against the organisation;
+* a default allocates the loss and, for a guaranteed loan, records the 代偿 the guarantor owes by the scheme's
+  timeline; the guarantor records its payment (:func:`compensate`), late or not.
 
 Rows that change state are taken ``FOR UPDATE`` first (PostgreSQL), so two approvers acting at once are ordered.
 """
@@ -34,7 +39,14 @@ from innocredit.coordination.flow import default_flow_policy
 from innocredit.core.money import Amount, money, to_fen
 from innocredit.lending import lifecycle as lc
 from innocredit.lending.audit import GENESIS, ChainCheck, Head, canonical_json, verify_chain, verify_rows
-from innocredit.lending.risk_sharing import allocate_loss, guarantee_fees
+from innocredit.lending.risk_sharing import (
+    allocate_loss,
+    compensation_timeline,
+    decline_reasons,
+    fee_rate_problem,
+    guarantee_fees,
+    scope_breaches,
+)
 from innocredit.lending.schedules import build_schedule
 from innocredit.lending.schema import Policy, Product, Scheme, load_products, load_schemes
 from innocredit.profile.uscc import uscc_error
@@ -49,7 +61,8 @@ __all__ = ["NotFound", "check_terms", "apply", "submit", "review", "approve", "r
            "disburse", "repay", "update_delinquency", "default", "write_off", "close", "schedule", "repayments",
            "list_applications", "get_application", "list_loans", "get_loan", "guarantees", "loss_allocations",
            "audit_entries", "verify_audit_chain", "anchor_audit_chain", "sla_breaches", "record_reported_loans",
-           "catalogue"]
+           "catalogue", "request_guarantee", "decide_guarantee", "guarantee_requests", "guarantee_request",
+           "compensate", "compensations", "guarantee_decline_reasons"]
 
 PLEDGE_KINDS = ("ip_pledge",)
 POOL_KINDS = ("patent_pool",)
@@ -342,7 +355,8 @@ def contract(session: Session, bank_id: str, application_id: str, actor: str, *,
                               (pool_scheme, "compensation_pool", "pool_scheme")):
         if sid is not None and (sid not in schemes or schemes[sid].kind != skind):
             raise ValueError(f"{field}: unknown {skind} scheme {sid!r}")
-    guarantor = _guarantor_org(session, guarantee_scheme, guarantor_org_id)
+    guarantor = _guarantor_org(session, guarantee_scheme, guarantor_org_id, app.id)
+    approval = _approved_request(session, app, guarantee_scheme, guarantor, requested, term_)
     if kind in POOL_KINDS and not patent_pool_id:
         raise ValueError("patent_pool_id: a patent-pool loan names the pool it draws on")
     amount, term = requested, term_
@@ -373,11 +387,16 @@ def contract(session: Session, bank_id: str, application_id: str, actor: str, *,
     _audit(session, row=loan, action="contract", from_state=None, to_state="contracted", actor=actor,
            details={"principal": str(amount), "rate": loan.rate, "term_months": term, "method": method,
                     "guarantee_scheme": guarantee_scheme, "guarantor_org_id": guarantor, "pool_scheme": pool_scheme,
+                    "guarantee_request_id": approval.id if approval is not None else None,
+                    "guarantee_fee_rate": approval.fee_rate if approval is not None else None,
                     "patent_pool_id": patent_pool_id,
                     "pledges": [p.get("registration_no") for p in pledges]})
-    if guarantee_scheme:
+    if guarantee_scheme and approval is not None:
         scheme = schemes[guarantee_scheme]
-        fees = {f.party_id: f.amount for f in guarantee_fees(scheme, amount, term)}
+        guaranteed = min(repo.yuan(approval.guaranteed_fen) or amount, amount)
+        fees = {f.party_id: f.amount for f in guarantee_fees(scheme, amount, term, guaranteed_amount=guaranteed,
+                                                             fee_rate=Decimal(approval.fee_rate or "0"))}
+        approval.loan_id = loan.id
         for p in scheme.parties:
             session.add(repo.Guarantee(id=str(uuid.uuid4()), loan_id=loan.id, scheme_id=scheme.id, party_id=p.id,
                                        role=p.role, share=str(p.share), fee_fen=to_fen(fees.get(p.id, Decimal(0))),
@@ -446,11 +465,17 @@ def _party_org(role: str, bank_id: str, guarantor: str | None) -> str | None:
     return {"lender": bank_id, "guarantor": guarantor}.get(role)
 
 
-def _guarantor_org(session: Session, scheme: str | None, org_id: str | None) -> str | None:
+def _guarantor_org(session: Session, scheme: str | None, org_id: str | None,
+                   application_id: str | None = None) -> str | None:
     if scheme is None:
         if org_id is not None:
             raise ValueError("guarantor_org_id: given without a guarantee_scheme")
         return None
+    if org_id is None and application_id is not None:  # the guarantor that approved this application's request
+        approved = [r for r in repo.guarantee_requests(session, application_id=application_id, status="approved")
+                    if r.scheme_id == scheme and r.loan_id is None]
+        if len(approved) == 1:
+            return approved[0].guarantor_org_id
     if org_id is None:
         found = organisations.ids_of_kind(session, "guarantor")
         if len(found) != 1:
@@ -504,7 +529,7 @@ def disburse(session: Session, bank_id: str, loan_id: str, actor: str, *, on: dt
     if push is not None:
         loan.push_id = push["push_id"]
     loan.relending_eligible = coord.relending_eligible(session, uscc=loan.uscc, push_id=loan.push_id,
-                                                       product_kind=_kind(loan.product_id))
+                                                       product_kind=_kind(loan.product_id), on=day)
     _move(session, loan, "disburse", actor, {"on": day.isoformat(), "instalments": len(rows)})
     return repo.loan_dict(loan)
 
@@ -609,9 +634,13 @@ def default(session: Session, bank_id: str, loan_id: str, actor: str, *, on: dt.
         session.add(repo.LossAllocation(id=str(uuid.uuid4()), loan_id=loan.id, party_id=p.party_id, role=p.role,
                                         amount_fen=to_fen(p.amount), allocated_on=day,
                                         org_id=_party_org(p.role, loan.bank_id, loan.guarantor_org_id)))
+    comp = _compensation_due(session, loan, scheme, loss, day)
     _move(session, loan, "default", actor,
-          {"loss": str(loss), "allocation": {p.party_id: str(p.amount) for p in parts}})
-    return {**repo.loan_dict(loan), "loss": loss, "allocation": [p.as_dict() for p in parts]}
+          {"loss": str(loss), "allocation": {p.party_id: str(p.amount) for p in parts},
+           "compensation": None if comp is None else {"due": str(repo.yuan(comp.due_fen)),
+                                                      "due_on": comp.due_on.isoformat()}})
+    return {**repo.loan_dict(loan), "loss": loss, "allocation": [p.as_dict() for p in parts],
+            "compensation": None if comp is None else repo.compensation_dict(comp)}
 
 
 def write_off(session: Session, bank_id: str, loan_id: str, actor: str, *,
@@ -661,7 +690,8 @@ def loan_details(session: Session, bank_id: str, loan_id: str) -> dict[str, Any]
     """A loan of the bank with its pledges, guarantees and loss allocations."""
     loan = repo.loan_dict(repo.get_loan(session, bank_id, loan_id))
     return {**loan, "pledges": ip_services.loan_pledges(session, loan_id=loan_id),
-            "guarantees": guarantees(session, bank_id, loan_id), "losses": loss_allocations(session, bank_id, loan_id)}
+            "guarantees": guarantees(session, bank_id, loan_id), "losses": loss_allocations(session, bank_id, loan_id),
+            "compensations": compensations(session, loan_id)}
 
 
 def guarantees(session: Session, bank_id: str | None, loan_id: str) -> list[dict[str, Any]]:
@@ -674,6 +704,252 @@ def loss_allocations(session: Session, bank_id: str | None, loan_id: str) -> lis
     loan = repo.get_loan(session, bank_id, loan_id)
     return [{"party_id": r.party_id, "role": r.role, "amount": repo.yuan(r.amount_fen), "on": r.allocated_on,
              "org_id": r.org_id} for r in repo.loss_allocations(session, loan.id)]
+
+
+# --------------------------------------------------------------------------- the guarantor's decision and 代偿
+
+GUARANTEE_STATES = ("open", "approved", "declined")
+
+
+@lru_cache(maxsize=1)
+def _decline_reasons() -> dict[str, Any]:
+    return decline_reasons()
+
+
+def guarantee_decline_reasons() -> list[dict[str, str]]:
+    """The reason codes a guarantor declines with (``lending/guarantee_decline_reasons.yaml``), named zh and en."""
+    return [{"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en} for r in _decline_reasons().values()]
+
+
+def _guarantee_scheme(scheme_id: str, field: str = "scheme_id") -> Scheme:
+    scheme = _schemes().get(scheme_id)
+    if scheme is None or scheme.kind != "guarantee":
+        known = ", ".join(sorted(k for k, v in _schemes().items() if v.kind == "guarantee"))
+        raise ValueError(f"{field}: unknown guarantee scheme {str(scheme_id)[:64]!r}; known: {known}")
+    return scheme
+
+
+def _fee_rate(value: Decimal | str | None, scheme: Scheme) -> Decimal:
+    """The fee rate a guarantor approves: a number (text such as 'NaN', '1e30' or 'abc' is refused, naming
+    ``fee_rate``) of at least 0 and at most the scheme's cap."""
+    if value is None or not str(value).strip():
+        raise ValueError("fee_rate: required to approve (an annual fraction, e.g. 0.008)")
+    try:
+        rate = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"fee_rate: {str(value)[:40]!r} is not a number") from None
+    if not rate.is_finite():
+        raise ValueError(f"fee_rate: {str(value)[:40]!r} is not a finite number")
+    problem = fee_rate_problem(scheme, rate)
+    if problem:
+        raise ValueError(problem)
+    return rate
+
+
+def _cap_breaches(session: Session, scheme: Scheme, uscc: str, amount: Decimal) -> list[str]:
+    before = repo.yuan(repo.guaranteed_balance(session, uscc, scheme.id)) or Decimal(0)
+    return scope_breaches(scheme, amount, before)
+
+
+def request_guarantee(session: Session, bank_id: str, application_id: str, actor: str, *, scheme_id: str,
+                      guarantor_org_id: str, guaranteed_amount: Amount | None = None,
+                      on: dt.date | None = None) -> dict[str, Any]:
+    """The bank asks a guarantor organisation to guarantee an approved application under ``scheme_id``: the loan
+    amount and term are the approved ones, the guaranteed amount at most the amount (default: all of it). One open
+    request per application (409 while one is open or an approval is unused); the scheme's caps on the firm's
+    in-force guaranteed balance are checked now and again at the decision. Audited on the application."""
+    app = repo.get_application(session, bank_id, application_id, lock=True)
+    if app.status != "approved":
+        raise lc.LifecycleError("guarantee_not_approved",
+                                f"a guarantee is requested for an approved application (this one is {app.status})",
+                                f"只能为已批准的申请申请担保（当前状态：{lc.STATE_NAMES.get(app.status, app.status)}）")
+    scheme = _guarantee_scheme(scheme_id)
+    if organisations.kind_of(session, guarantor_org_id) != "guarantor":
+        raise ValueError(f"guarantor_org_id: {str(guarantor_org_id)[:64]!r} is not a registered guarantor organisation")
+    amount = repo.yuan(app.amount_fen) or Decimal(0)
+    try:
+        guaranteed = amount if guaranteed_amount is None else money(guaranteed_amount)
+    except (ArithmeticError, ValueError) as exc:
+        raise ValueError(f"guaranteed_amount: {exc}") from None
+    if not guaranteed.is_finite() or not Decimal(0) < guaranteed <= amount:
+        raise ValueError(f"guaranteed_amount: must be positive and at most the approved amount {amount}")
+    breaches = _cap_breaches(session, scheme, app.uscc, amount)
+    if breaches:
+        raise ValueError(f"guaranteed_amount: outside the scheme's caps: {'; '.join(breaches)}")
+    for r in repo.guarantee_requests(session, application_id=app.id):
+        if r.status == "open" or (r.status == "approved" and r.loan_id is None):
+            raise lc.LifecycleError("guarantee_request_open",
+                                    f"application {app.id} already has a guarantee request {r.status} "
+                                    f"({r.id}, guarantor {r.guarantor_org_id})",
+                                    f"该申请已有{'待决定' if r.status == 'open' else '已批准'}的担保申请（{r.id}）")
+    req = repo.GuaranteeRequest(id=str(uuid.uuid4()), application_id=app.id, bank_id=bank_id, uscc=app.uscc,
+                                scheme_id=scheme.id, guarantor_org_id=guarantor_org_id, amount_fen=app.amount_fen,
+                                guaranteed_fen=to_fen(guaranteed), term_months=app.term_months, status="open",
+                                requested_by=actor, requested_on=_today(on))
+    session.add(req)
+    session.flush()
+    _audit(session, row=app, action="guarantee_request", from_state=app.status, to_state=app.status, actor=actor,
+           details={"request_id": req.id, "scheme_id": scheme.id, "guarantor_org_id": guarantor_org_id,
+                    "amount": str(amount), "guaranteed_amount": str(guaranteed), "term_months": app.term_months})
+    return repo.guarantee_request_dict(req)
+
+
+def decide_guarantee(session: Session, guarantor_org_id: str, request_id: str, actor: str, *, decision: str,
+                     fee_rate: Decimal | str | None = None, reason_code: str | None = None, note: str | None = None,
+                     on: dt.date | None = None) -> dict[str, Any]:
+    """A guarantor user of the requested organisation decides: ``approve`` with the annual fee rate (at most the
+    scheme's cap, e.g. 1% for policy guarantees; the scheme's caps on the firm's balance still met) or ``decline``
+    with a reason code. Another organisation's request is not found; the decision is final (409 on a second one).
+    The request row is taken FOR UPDATE, so two users deciding at once give exactly one decision. Audited on the
+    application, in this transaction."""
+    if decision not in ("approve", "decline"):
+        raise ValueError(f"decision: must be approve or decline, not {str(decision)[:20]!r}")
+    req = repo.get_guarantee_request(session, request_id, guarantor_org_id=guarantor_org_id, lock=True)
+    if req.status != "open":
+        raise lc.LifecycleError("guarantee_decided", f"guarantee request {req.id} is already {req.status} "
+                                f"(by {req.decided_by} on {req.decided_on}); a decision is final",
+                                f"担保申请已有决定（{'已批准' if req.status == 'approved' else '已拒绝'}），不能再次决定")
+    scheme = _guarantee_scheme(req.scheme_id)
+    app = repo.get_application(session, None, req.application_id)
+    details: dict[str, Any] = {"request_id": req.id, "scheme_id": req.scheme_id, "guarantor_org_id": guarantor_org_id,
+                               "decision": decision, "note": note}
+    if decision == "approve":
+        rate = _fee_rate(fee_rate, scheme)
+        if app.status != "approved":
+            raise lc.LifecycleError("guarantee_application_state",
+                                    f"the application is {app.status}, no longer approved",
+                                    f"申请当前为{lc.STATE_NAMES.get(app.status, app.status)}，已不是已批准状态")
+        breaches = _cap_breaches(session, scheme, req.uscc, repo.yuan(req.amount_fen) or Decimal(0))
+        if breaches:
+            raise lc.LifecycleError("guarantee_scheme_cap", "outside the scheme's caps: " + "; ".join(breaches),
+                                    "超出担保计划的限额：" + "；".join(breaches))
+        req.status, req.fee_rate = "approved", str(rate)
+        details["fee_rate"] = str(rate)
+    else:
+        reasons = _decline_reasons()
+        if reason_code not in reasons:
+            raise ValueError(f"reason_code: {str(reason_code)[:20]!r} is not one of {', '.join(reasons)}")
+        req.status, req.reason_code = "declined", reason_code
+        details["reason_code"] = reason_code
+    req.note = note
+    req.decided_by, req.decided_on = actor, _today(on)
+    session.flush()
+    _audit(session, row=app, action=f"guarantee_{decision}", from_state=app.status, to_state=app.status,
+           actor=actor, details=details)
+    return repo.guarantee_request_dict(req)
+
+
+def _approved_request(session: Session, app: repo.Application, scheme: str | None, guarantor: str | None,
+                      principal: Decimal, term: int) -> repo.GuaranteeRequest | None:
+    """The approved, unused guarantee request a guaranteed contract rests on: same scheme, same guarantor, at least
+    the principal and the term. ``None`` without a scheme; 409 naming why when there is none."""
+    if scheme is None:
+        return None
+    rows = repo.guarantee_requests(session, application_id=app.id)
+    for r in rows:
+        if (r.status == "approved" and r.loan_id is None and r.scheme_id == scheme and r.guarantor_org_id == guarantor
+                and r.amount_fen >= to_fen(principal) and r.term_months >= term):
+            return r
+    seen = "; ".join(f"{r.id}: {r.status}, {r.scheme_id}, {r.guarantor_org_id}, {repo.yuan(r.amount_fen)}"
+                     for r in rows) or "none"
+    raise lc.LifecycleError("guarantee_not_approved",
+                            f"guarantee: no approved guarantee request of guarantor {guarantor} under {scheme} for "
+                            f"at least {principal} over {term} months (requests: {seen}); request one and wait for "
+                            "the guarantor's approval",
+                            f"缺少担保机构 {guarantor} 在 {scheme} 下批准的、金额不低于 {principal} 的担保申请")
+
+
+def guarantee_requests(session: Session, *, role: str, bank_id: str | None = None, org_id: str | None = None,
+                       status: str | None = None, application_id: str | None = None) -> list[dict[str, Any]]:
+    """The requests a caller may read: a guarantor its organisation's, a bank its own, the office and the admin all."""
+    if role == "guarantor":
+        rows = repo.guarantee_requests(session, guarantor_org_id=org_id or "-", status=status,
+                                       application_id=application_id)
+    elif role in ("bank_officer", "bank_approver", "bank_modeller"):
+        rows = repo.guarantee_requests(session, bank_id=bank_id or "-", status=status, application_id=application_id)
+    elif role in ("coordinator", "admin"):
+        rows = repo.guarantee_requests(session, status=status, application_id=application_id)
+    else:
+        rows = []
+    return [repo.guarantee_request_dict(r) for r in rows]
+
+
+def guarantee_request(session: Session, request_id: str, *, role: str, bank_id: str | None = None,
+                      org_id: str | None = None) -> dict[str, Any]:
+    """One request if the caller may read it; ``NotFound`` otherwise (another's is not disclosed)."""
+    if role == "guarantor":
+        row = repo.get_guarantee_request(session, request_id, guarantor_org_id=org_id or "-")
+    elif role in ("bank_officer", "bank_approver", "bank_modeller"):
+        row = repo.get_guarantee_request(session, request_id, bank_id=bank_id or "-")
+    elif role in ("coordinator", "admin"):
+        row = repo.get_guarantee_request(session, request_id)
+    else:
+        raise NotFound(f"no guarantee request {request_id}")
+    return repo.guarantee_request_dict(row)
+
+
+def _first_unpaid_due(session: Session, loan: repo.Loan, day: dt.date) -> dt.date:
+    due = _oldest_unpaid_due(repo.schedule_rows(session, loan.id))
+    return due if due is not None else day - dt.timedelta(days=loan.days_past_due)
+
+
+def _compensation_due(session: Session, loan: repo.Loan, scheme: Scheme | None, loss: Decimal,
+                      day: dt.date) -> repo.Compensation | None:
+    """At the default of a guaranteed loan: what the guarantor owes the bank (the claim: the loss less the bank's own
+    share) and by when (the scheme's 代偿 timeline from the first unpaid due date, the claim not before the default)."""
+    if scheme is None or scheme.kind != "guarantee" or scheme.timeline is None:
+        return None
+    steps = compensation_timeline(scheme, _first_unpaid_due(session, loan, day), loss, not_before=day)
+    claim = next(x for x in steps if x.step == "claim")
+    pays = next(x for x in steps if x.step == "guarantor_pays")
+    own = next((p.amount for p in allocate_loss(scheme, loss) if p.role == "guarantor"), Decimal(0))
+    comp = repo.Compensation(id=str(uuid.uuid4()), loan_id=loan.id, bank_id=loan.bank_id,
+                             guarantor_org_id=loan.guarantor_org_id, scheme_id=scheme.id, loss_fen=to_fen(loss),
+                             due_fen=to_fen(pays.amount), own_share_fen=to_fen(own), claim_on=claim.due_on,
+                             due_on=pays.due_on, status="due")
+    session.add(comp)
+    session.flush()
+    return comp
+
+
+def compensate(session: Session, guarantor_org_id: str, loan_id: str, actor: str, *, amount: Amount,
+               on: dt.date | None = None, note: str | None = None) -> dict[str, Any]:
+    """代偿: the guarantor organisation records what it paid the bank on a defaulted loan it guarantees, and when.
+    The amount must be the bank's claim under the scheme's timeline: the loss less the bank's own share. That is
+    more than the guarantor's own share of the loss allocation; the re-guarantors, fund and government reimburse it
+    the rest (their steps of the timeline). Paid after the due date: ``late``. Audited on the loan."""
+    comp = repo.compensation_of_loan(session, loan_id, guarantor_org_id=guarantor_org_id or "-", lock=True)
+    if comp is None:
+        raise NotFound(f"no compensation due on loan {loan_id} from guarantor {guarantor_org_id}")
+    if comp.status != "due":
+        raise lc.LifecycleError("compensation_paid", f"the compensation of loan {loan_id} was already paid on "
+                                f"{comp.paid_on}", f"该贷款的代偿已于 {comp.paid_on} 支付")
+    try:
+        paid = money(amount)
+    except (ArithmeticError, ValueError) as exc:
+        raise ValueError(f"amount: {exc}") from None
+    if not paid.is_finite() or paid <= 0:
+        raise ValueError("amount: must be a positive number")
+    due, own = repo.yuan(comp.due_fen) or Decimal(0), repo.yuan(comp.own_share_fen) or Decimal(0)
+    if paid != due:
+        raise ValueError(f"amount: {paid} is not the {due} the guarantor owes the bank under {comp.scheme_id}'s 代偿 "
+                         f"timeline (the loss {repo.yuan(comp.loss_fen)} less the bank's own share); the guarantor's "
+                         f"own share is {own}, the other {due - own} is reimbursed to it by the other parties")
+    loan = repo.get_loan(session, None, loan_id, lock=True)
+    day = _today(on)
+    comp.status, comp.paid_fen, comp.paid_on, comp.late = "paid", to_fen(paid), day, day > comp.due_on
+    comp.paid_by, comp.note = actor, note
+    session.flush()
+    _audit(session, row=loan, action="compensate", from_state=loan.status, to_state=loan.status, actor=actor,
+           details={"guarantor_org_id": guarantor_org_id, "amount": str(paid), "on": day.isoformat(),
+                    "due_on": comp.due_on.isoformat(), "late": comp.late, "note": note})
+    return repo.compensation_dict(comp)
+
+
+def compensations(session: Session, loan_id: str) -> list[dict[str, Any]]:
+    """The 代偿 of a loan (none, or the one due or paid); the caller checked the loan is visible."""
+    comp = repo.compensation_of_loan(session, loan_id)
+    return [] if comp is None else [repo.compensation_dict(comp)]
 
 
 # --------------------------------------------------------------------------- loans reported by banks
@@ -809,13 +1085,14 @@ def applicant_usccs(session: Session, bank_id: str) -> set[str]:
 def visible_applications(session: Session, *, role: str, bank_id: str | None = None, uscc: str | None = None,
                          org_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     """The applications a caller may read: a bank its own, an enterprise its own, a guarantor those whose loan
-    its organisation guarantees, the office and the admin all."""
+    its organisation guarantees or that it was asked to guarantee, the office and the admin all."""
     if role in ("bank_officer", "bank_approver", "bank_modeller"):
         rows = repo.applications(session, bank_id=bank_id or "-", status=status)
     elif role == "enterprise":
         rows = repo.applications(session, uscc=uscc or "-", status=status)
-    elif role == "guarantor":
+    elif role == "guarantor":  # the applications its organisation guarantees or was asked to guarantee
         ids = {x.application_id for x in repo.loans(session, ids=repo.guaranteed_loan_ids(session, org_id or "-"))}
+        ids |= {r.application_id for r in repo.guarantee_requests(session, guarantor_org_id=org_id or "-")}
         rows = repo.applications(session, ids=ids, status=status)
     elif role in ("coordinator", "admin"):
         rows = repo.applications(session, status=status)
@@ -877,7 +1154,8 @@ def _scope(stmt: Any, model: Any, session: Session, role: str, bank_id: str | No
 
         loan_ids = repo.guaranteed_loan_ids(session, org_id or "-")
         if model is repo.Application:
-            return stmt.where(model.id.in_(select(repo.Loan.application_id).where(repo.Loan.id.in_(loan_ids))))
+            return stmt.where(model.id.in_(select(repo.Loan.application_id).where(repo.Loan.id.in_(loan_ids)))
+                              | model.id.in_(repo.requested_application_ids(session, org_id or "-")))
         return stmt.where(model.id.in_(loan_ids))
     if role in ("coordinator", "admin"):
         return stmt

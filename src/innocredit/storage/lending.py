@@ -1,5 +1,6 @@
 """Lending tables and repositories: applications, offers, the loan register, schedules, repayments, guarantees,
-loss allocations and the hash-chained, keyed audit log.
+guarantee requests (the guarantor's decision), compensations (代偿), loss allocations and the hash-chained, keyed
+audit log.
 
 Repositories read and write rows; they make no decisions. The use cases (apply, approve, contract, disburse …)
 and their reactions in other areas live in ``innocredit.services.lending``. Money is stored as integer fen and
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -179,6 +182,64 @@ class LossAllocation(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     allocated_on: Mapped[dt.date] = mapped_column(Date)
     org_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class GuaranteeRequest(Base):
+    """A bank's request to a guarantor organisation to guarantee an approved application, and the guarantor's
+    decision (``open`` -> ``approved`` with the fee rate, or ``declined`` with a reason code). One open request per
+    application is a database rule (a partial unique index); a contract uses an approved one (``loan_id``)."""
+
+    __tablename__ = "lending_guarantee_requests"
+    __table_args__ = (
+        Index("ix_lending_guarantee_requests_open_application", "application_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("ix_lending_guarantee_requests_guarantor_org_id", "guarantor_org_id"),
+        Index("ix_lending_guarantee_requests_application_id", "application_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("lending_applications.id",
+                                                           name="fk_lending_guarantee_requests_application"))
+    bank_id: Mapped[str] = mapped_column(String(64))
+    uscc: Mapped[str] = mapped_column(String(18))
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    guarantor_org_id: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # the loan principal the guarantee covers at most
+    guaranteed_fen: Mapped[int] = mapped_column(BigInteger)  # the guaranteed amount (the fee's base)
+    term_months: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # open, approved, declined
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    fee_rate: Mapped[str | None] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    loan_id: Mapped[str | None] = mapped_column(String(36))  # the loan whose contract used the approval
+
+
+class Compensation(Base):
+    """代偿: what the guarantor owes the bank on a defaulted guaranteed loan (amount and due date from the scheme's
+    timeline, written at the default) and what it paid (amount, day, late or not). One per loan."""
+
+    __tablename__ = "lending_compensations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("lending_loans.id"), unique=True)
+    bank_id: Mapped[str] = mapped_column(String(64))
+    guarantor_org_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    loss_fen: Mapped[int] = mapped_column(BigInteger)
+    due_fen: Mapped[int] = mapped_column(BigInteger)  # the bank's claim: the loss less the bank's own share
+    own_share_fen: Mapped[int] = mapped_column(BigInteger)  # the guarantor's final share of the loss
+    claim_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # due, paid
+    paid_fen: Mapped[int | None] = mapped_column(BigInteger)
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    paid_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEntry(Base):
@@ -347,6 +408,78 @@ def guarantees(session: Session, loan_id: str) -> list[Guarantee]:
 def guaranteed_loan_ids(session: Session, org_id: str) -> set[str]:
     """The loans whose guarantee names the guarantor organisation ``org_id``."""
     return set(session.execute(select(Guarantee.loan_id).where(Guarantee.org_id == org_id)).scalars())
+
+
+def guarantee_request_dict(r: GuaranteeRequest) -> dict[str, Any]:
+    return {"id": r.id, "application_id": r.application_id, "bank_id": r.bank_id, "uscc": r.uscc,
+            "scheme_id": r.scheme_id, "guarantor_org_id": r.guarantor_org_id, "amount": yuan(r.amount_fen),
+            "guaranteed_amount": yuan(r.guaranteed_fen), "term_months": r.term_months, "status": r.status,
+            "requested_by": r.requested_by, "requested_on": r.requested_on,
+            "fee_rate": None if r.fee_rate is None else Decimal(r.fee_rate), "reason_code": r.reason_code,
+            "note": r.note, "decided_by": r.decided_by, "decided_on": r.decided_on, "loan_id": r.loan_id}
+
+
+def get_guarantee_request(session: Session, request_id: str, *, guarantor_org_id: str | None = None,
+                          bank_id: str | None = None, lock: bool = False) -> GuaranteeRequest:
+    """One request (of the guarantor organisation or the bank when given: another's is not found); ``lock`` takes
+    the row ``FOR UPDATE`` and re-reads it, so two deciders are taken one after the other."""
+    q = select(GuaranteeRequest).where(GuaranteeRequest.id == request_id)
+    if guarantor_org_id is not None:
+        q = q.where(GuaranteeRequest.guarantor_org_id == guarantor_org_id)
+    if bank_id is not None:
+        q = q.where(GuaranteeRequest.bank_id == bank_id)
+    if lock:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    row = session.execute(q).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no guarantee request {request_id}")
+    return row
+
+
+def guarantee_requests(session: Session, *, application_id: str | None = None, guarantor_org_id: str | None = None,
+                       bank_id: str | None = None, status: str | None = None) -> list[GuaranteeRequest]:
+    q = select(GuaranteeRequest)
+    if application_id is not None:
+        q = q.where(GuaranteeRequest.application_id == application_id)
+    if guarantor_org_id is not None:
+        q = q.where(GuaranteeRequest.guarantor_org_id == guarantor_org_id)
+    if bank_id is not None:
+        q = q.where(GuaranteeRequest.bank_id == bank_id)
+    if status:
+        q = q.where(GuaranteeRequest.status == status)
+    return list(session.execute(q.order_by(GuaranteeRequest.requested_on, GuaranteeRequest.id)).scalars())
+
+
+def requested_application_ids(session: Session, org_id: str) -> Any:
+    """A select of the applications the guarantor organisation ``org_id`` was asked to guarantee."""
+    return select(GuaranteeRequest.application_id).where(GuaranteeRequest.guarantor_org_id == org_id)
+
+
+def guaranteed_balance(session: Session, uscc: str, scheme_id: str) -> int:
+    """The firm's in-force balance (fen) under a guarantee scheme: contracted loans at their principal, disbursed
+    and not settled loans at their outstanding."""
+    contracted = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
+        Loan.uscc == uscc, Loan.guarantee_scheme == scheme_id, Loan.status == "contracted")).scalar_one()
+    live = session.execute(select(func.coalesce(func.sum(Loan.outstanding_fen), 0)).where(
+        Loan.uscc == uscc, Loan.guarantee_scheme == scheme_id, Loan.status.in_(("active", "overdue")))).scalar_one()
+    return int(contracted) + int(live)
+
+
+def compensation_dict(c: Compensation) -> dict[str, Any]:
+    return {"id": c.id, "loan_id": c.loan_id, "bank_id": c.bank_id, "guarantor_org_id": c.guarantor_org_id,
+            "scheme_id": c.scheme_id, "loss": yuan(c.loss_fen), "due": yuan(c.due_fen),
+            "own_share": yuan(c.own_share_fen), "claim_on": c.claim_on, "due_on": c.due_on, "status": c.status,
+            "paid": yuan(c.paid_fen), "paid_on": c.paid_on, "late": c.late, "paid_by": c.paid_by, "note": c.note}
+
+
+def compensation_of_loan(session: Session, loan_id: str, *, guarantor_org_id: str | None = None,
+                         lock: bool = False) -> Compensation | None:
+    q = select(Compensation).where(Compensation.loan_id == loan_id)
+    if guarantor_org_id is not None:
+        q = q.where(Compensation.guarantor_org_id == guarantor_org_id)
+    if lock:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    return session.execute(q).scalar_one_or_none()
 
 
 def loss_allocations(session: Session, loan_id: str) -> list[LossAllocation]:

@@ -370,6 +370,151 @@ def contract(app_id: str, body: ContractTerms, request: Request,
     return out
 
 
+# --------------------------------------------------------------------------- the guarantor's decision and 代偿
+
+GUARANTOR = ("guarantor",)
+
+
+class GuaranteeRequestIn(BaseModel):
+    scheme_id: str = Field(min_length=1, max_length=64, description="the guarantee scheme (lending/schemes)")
+    guarantor_org_id: str = Field(min_length=1, max_length=64, description="the guarantor organisation asked")
+    guaranteed_amount: Decimal | None = Field(None, gt=0, le=Decimal("1e10"), decimal_places=2,
+                                              description="default: the approved amount")
+
+
+class GuaranteeDecisionIn(BaseModel):
+    decision: str = Field(pattern=r"^(approve|decline)$")
+    fee_rate: str | float | None = Field(None, description="annual fraction on the guaranteed amount, at most the "
+                                         "scheme's cap (e.g. \"0.008\"); required to approve")
+    reason_code: str | None = Field(None, max_length=8, description="required to decline (GET "
+                                    "/guarantee-decline-reasons)")
+    note: str | None = Field(None, max_length=1000)
+
+
+class GuaranteeRequestOut(BaseModel):
+    id: str
+    application_id: str
+    bank_id: str
+    uscc: str
+    scheme_id: str
+    guarantor_org_id: str
+    amount: Money | None
+    guaranteed_amount: Money | None
+    term_months: int
+    status: str
+    requested_by: str
+    requested_on: dt.date
+    fee_rate: Decimal | None = None
+    reason_code: str | None = None
+    note: str | None = None
+    decided_by: str | None = None
+    decided_on: dt.date | None = None
+    loan_id: str | None = None
+
+
+class DeclineReasonOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class CompensationIn(BaseModel):
+    amount: str = Field(min_length=1, max_length=40, description="yuan paid to the bank")
+    on: dt.date | None = Field(None, ge=DATE_MIN, le=DATE_MAX)
+    note: str | None = Field(None, max_length=1000)
+
+
+class CompensationOut(BaseModel):
+    id: str
+    loan_id: str
+    bank_id: str
+    guarantor_org_id: str | None = None
+    scheme_id: str
+    loss: Money | None
+    due: Money | None
+    own_share: Money | None
+    claim_on: dt.date
+    due_on: dt.date
+    status: str
+    paid: Money | None = None
+    paid_on: dt.date | None = None
+    late: bool | None = None
+    paid_by: str | None = None
+    note: str | None = None
+
+
+def _guarantor_org(principal: Principal) -> str:
+    if principal.role != "guarantor" or principal.org_kind != "guarantor":
+        raise ProblemError(403, "only a guarantor organisation's user may do this", "forbidden")
+    return principal.org_id
+
+
+@router.post("/applications/{app_id}/guarantee-request", response_model=GuaranteeRequestOut, status_code=201)
+def request_guarantee(app_id: str, body: GuaranteeRequestIn, principal: Principal = Depends(require_roles(*OFFICER)),
+                      session: Session = SESSION) -> dict:
+    """The bank asks a guarantor organisation to guarantee an approved application (one open request at a time).
+    A guaranteed contract needs the guarantor's approval of such a request."""
+    with domain_call():
+        return store.request_guarantee(session, la.bank_of(principal), app_id, _actor(principal),
+                                       scheme_id=body.scheme_id, guarantor_org_id=body.guarantor_org_id,
+                                       guaranteed_amount=body.guaranteed_amount)
+
+
+@router.get("/guarantee-requests", response_model=Page[GuaranteeRequestOut])
+def list_guarantee_requests(status: str | None = Query(None, pattern=r"^(open|approved|declined)$"),
+                            page: PageParams = Depends(page_params),
+                            principal: Principal = Depends(require_roles("guarantor", *BANK_READ, "coordinator",
+                                                                         "admin")),
+                            session: Session = SESSION) -> dict:
+    """Guarantee requests: a guarantor sees its organisation's only, a bank its own, the office all."""
+    return paginate(store.guarantee_requests(session, role=principal.role, bank_id=principal.bank_id,
+                                             org_id=principal.org_id, status=status), page)
+
+
+@router.get("/guarantee-requests/{request_id}", response_model=GuaranteeRequestOut)
+def get_guarantee_request(request_id: str, principal: Principal = Depends(require_roles("guarantor", *BANK_READ,
+                                                                                          "coordinator", "admin")),
+                          session: Session = SESSION) -> dict:
+    with domain_call():
+        return store.guarantee_request(session, request_id, role=principal.role, bank_id=principal.bank_id,
+                                       org_id=principal.org_id)
+
+
+@router.post("/guarantee-requests/{request_id}/decision", response_model=GuaranteeRequestOut)
+def decide_guarantee(request_id: str, body: GuaranteeDecisionIn,
+                     principal: Principal = Depends(require_roles(*GUARANTOR)), session: Session = SESSION) -> dict:
+    """The requested guarantor organisation decides: approve with the fee rate (at most the scheme's cap) or decline
+    with a reason code. Another organisation's request: 404; a second decision: 409."""
+    with domain_call():
+        return store.decide_guarantee(session, _guarantor_org(principal), request_id, _actor(principal),
+                                      decision=body.decision,
+                                      fee_rate=None if body.fee_rate is None else str(body.fee_rate),
+                                      reason_code=body.reason_code,
+                                      note=body.note)
+
+
+@router.get("/guarantee-decline-reasons", response_model=list[DeclineReasonOut])
+def guarantee_decline_reasons(principal: Principal = Depends(require_roles(*READ_ALL))) -> list[dict]:
+    return store.guarantee_decline_reasons()
+
+
+@router.get("/loans/{loan_id}/compensation", response_model=list[CompensationOut])
+def get_compensation(loan_id: str, principal: Principal = Depends(require_roles(*READ_ALL)),
+                     session: Session = SESSION) -> list[dict]:
+    """The 代偿 of a defaulted guaranteed loan: what the guarantor owes by when, and what it paid (late or not)."""
+    la.loan(session, principal, loan_id)
+    return store.compensations(session, loan_id)
+
+
+@router.post("/loans/{loan_id}/compensation", response_model=CompensationOut)
+def compensate(loan_id: str, body: CompensationIn, principal: Principal = Depends(require_roles(*GUARANTOR)),
+               session: Session = SESSION) -> dict:
+    """The guarantor records its 代偿 payment to the bank (the amount owed under the scheme's timeline)."""
+    with domain_call():
+        return store.compensate(session, _guarantor_org(principal), loan_id, _actor(principal), amount=body.amount,
+                                on=body.on, note=body.note)
+
+
 @router.get("/loans", response_model=Page[LoanOut])
 def list_loans(status: str | None = Query(None, max_length=16), page: PageParams = Depends(page_params),
                principal: Principal = Depends(require_roles(*READ_ALL)), session: Session = SESSION) -> dict:
