@@ -35,18 +35,19 @@ RULE_ID = "qualification_expiring"
 CERTIFICATES = FEEDS["certificates"]
 
 
-def _current(session: Session, on: dt.date, uscc: str | None = None) -> pl.DataFrame:
-    """The latest row of each certificate as of ``on``."""
-    rows = FeedRepository(session).read_as_of(CERTIFICATES, on, uscc=uscc)
-    return latest(rows, CERTIFICATES.key, on) if rows.height else rows
+def _current(session: Session, uscc: str | None = None) -> pl.DataFrame:
+    """The latest row of every certificate known now. A certificate's period is a fact about the past, so its
+    validity on any date reads what is known now (a revocation reported later counts too)."""
+    rows = FeedRepository(session).read_as_of(CERTIFICATES, None, uscc=uscc)
+    return latest(rows, CERTIFICATES.key, None) if rows.height else rows
 
 
 def firm_certificates(session: Session, uscc: str, *, on: dt.date,
                       policy: QualificationPolicy | None = None) -> list[dict[str, Any]]:
-    """The firm's certificates as known on ``on``, each with its last valid day and whether it is valid that
-    day; newest issue first."""
+    """The firm's certificates (all known now), each with its last valid day and whether it is valid on ``on``;
+    newest issue first."""
     policy = policy or default_qualification_policy()
-    rows = _current(session, on, uscc)
+    rows = _current(session, uscc)
     if rows.is_empty():
         return []
     c = certificate_validity(rows, policy).with_columns(
@@ -79,7 +80,7 @@ def expiring_certificates(session: Session, *, on: dt.date, within_days: int | N
     loans. With ``bank_id``, only the firms with an outstanding loan at that bank (a bank sees its borrowers)."""
     policy = policy or default_qualification_policy()
     days = policy.warning_days if within_days is None else within_days
-    rows = _current(session, on)
+    rows = _current(session)
     found = expiring(rows, on, days, policy) if rows.height else pl.DataFrame()
     loans = _outstanding(session, bank_id)
     banks = loans.group_by("uscc").agg(pl.col("bank_id").unique().sort().alias("banks"))

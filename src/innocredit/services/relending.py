@@ -31,7 +31,7 @@ from innocredit.lending.relending import refinance as refinance_one
 from innocredit.lending.schedules import add_months
 from innocredit.lending.schema import Policy, Product, load_products
 from innocredit.profile.building import QUALIFICATION_COLUMNS, latest, qualifications_as_of
-from innocredit.profile.qualifications import default_qualification_policy, valid_on
+from innocredit.profile.qualifications import default_qualification_policy, qualification_columns, valid_on
 from innocredit.settings import default_lending_policy
 from innocredit.storage import lending as loan_repo
 from innocredit.storage import relending as repo
@@ -86,26 +86,32 @@ def firm_listed(session: Session, uscc: str, on: dt.date, policy: Policy | None 
     """The firm's official lists on ``on``, as the domain definition (``lending.relending``) reads them:
 
     * ``tech_sme_registered``, ``high_tech_certified``, ``specialized_level``: the S&T department's and MIIT's
-      certificates valid on the date (the ``certificates`` feed decides once it holds any row; before that, the
-      S&T record's flags, the 高新 flag only while its certificate has not expired: ``profile.building``);
+      certificates valid on the date. A certificate's period is a fact about the past, so every certificate
+      known now counts (one reported after a loan was made still shows whether the borrower held it that day).
+      The ``certificates`` feed decides once it holds any row; before that, the S&T record as of the date, the
+      高新 flag only while its certificate has not expired (``profile.building``);
     * ``relending_listed``: on a list whose kind is in the facility's scope on the date (e.g. the R&D-intensive
       private SMEs from January 2026), imported as a table (``import_list``) or sent as list entries of the
       certificates feed (``national_tech_sme_list``, ``rd_intensive_private_sme``)."""
     facility = (policy or default_lending_policy()).relending
     feeds = FeedRepository(session)
-    certs_known = feeds.has_rows(FEEDS["certificates"], on)
-    certs = feeds.read_as_of(FEEDS["certificates"], on, uscc=uscc) if certs_known else None
-    science = None if certs_known else feeds.read_as_of(FEEDS["science_tech"], on, uscc=uscc)
-    q = qualifications_as_of(science, certs, on).filter(pl.col("uscc") == uscc)
+    certificates = FEEDS["certificates"]
     out: dict[str, Any] = {c: None for c in QUALIFICATION_COLUMNS}
-    if q.height:
-        out.update(q.row(0, named=True))
-    out.pop("uscc", None)
     kinds = set(repo.lists_on(session, uscc, on))
-    if certs is not None and certs.height:
-        lists = default_qualification_policy().relending_lists()
-        current = latest(certs, FEEDS["certificates"].key, on)
-        kinds |= {lists[q] for q in valid_on(current, on)["qualification"].to_list() if q in lists}
+    if feeds.has_rows(certificates):
+        rows = feeds.read_as_of(certificates, None, uscc=uscc)
+        current = latest(rows, certificates.key, None) if rows.height else rows
+        q = qualification_columns(current, on) if current.height else pl.DataFrame()
+        out.update({"high_tech_certified": False, "tech_sme_registered": False, "specialized_level": "none"})
+        if current.height:
+            lists = default_qualification_policy().relending_lists()
+            kinds |= {lists[k] for k in valid_on(current, on)["qualification"].to_list() if k in lists}
+    else:
+        science = feeds.read_as_of(FEEDS["science_tech"], on, uscc=uscc)
+        q = qualifications_as_of(science, None, on)
+    q = q.filter(pl.col("uscc") == uscc) if q.height else q
+    if q.height:
+        out.update({k: v for k, v in q.row(0, named=True).items() if k != "uscc"})
     out["relending_listed"] = any(facility.list_in_scope(k, on) for k in kinds)
     return out
 
