@@ -150,7 +150,8 @@ def test_the_target_is_read_from_the_policy_and_shown_on_the_kpi(engine, tmp_pat
         report = service.metrics(s, as_of=AS_OF, enterprises=TINY, coverage=NFRA, policy=policy)
         default = service.metrics(s, as_of=AS_OF, enterprises=TINY, coverage=NFRA)
     target = report["coverage_definition"]["target"]
-    assert target == {"value": 0.55, "source": None, "assumption": True, "reasoning": "a test target"}
+    assert target == {"value": 0.55, "source": None, "assumption": True, "reasoning": "a test target",
+                      "reasoning_zh": None}
     rate = report["groups"][0]["coverage_rate"]
     assert coverage_kpi(report["coverage_definition"], rate, "zh") == (
         "融资覆盖率（活跃经营小微主体融资覆盖率） / 目标 55%", "66.7%")
@@ -296,9 +297,12 @@ def test_dashboard_names_the_definition_and_follows_the_choice(web):
     assert f'data-definition="{NFRA}"' in zh and "工信部联企业〔2011〕300号" in zh
     assert _kpis(zh)["融资覆盖率（活跃经营小微主体融资覆盖率） / 目标 40%"] == "66.7%"
     assert "授信覆盖率（近12个月，按月）（活跃经营小微主体融资覆盖率）" in zh   # the trend names it too
+    assert "认定标准未公开" in zh and "operational test" not in zh          # the assumption in the page language
+    assert "并非公开发布的目标" in zh                                       # why the 40% target is an assumption
     en = c.get(f"/dashboard?lang=en&coverage={NFRA}").text
     name = "financing coverage of active small and micro business entities (NFRA)"
     assert _kpis(en)[f"Financing coverage ({name}) / target 40%"] == "66.7%"
-    assert "Coverage definition" in en
+    assert "Coverage definition" in en and "operational test of 活跃经营 is not public" in en
+    assert "not a published target" in en
     r = c.get("/dashboard?coverage=pboc")
     assert r.status_code == 422 and "coverage" in r.text and NFRA in r.text

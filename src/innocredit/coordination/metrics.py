@@ -37,7 +37,8 @@ _TARGET = {
     "type": "object", "required": ["value"], "additionalProperties": False,
     "properties": {"value": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                    "source": {"type": "string", "minLength": 1}, "assumption": {"type": "boolean"},
-                   "reasoning": {"type": "string", "minLength": 1}},
+                   "reasoning": {"type": "string", "minLength": 1},
+                   "reasoning_zh": {"type": "string", "minLength": 1}},
     "if": {"not": {"required": ["source"]}},
     "then": {"required": ["assumption", "reasoning"], "properties": {"assumption": {"const": True}}},
 }
@@ -49,7 +50,8 @@ _DEFINITION = {
                    "active_requires_operations": {"type": "boolean"},
                    "assumptions": {"type": "array", "items": {
                        "type": "object", "required": ["field", "reasoning"], "additionalProperties": False,
-                       "properties": {"field": {"type": "string"}, "reasoning": {"type": "string", "minLength": 1}}}},
+                       "properties": {"field": {"type": "string"}, "reasoning": {"type": "string", "minLength": 1},
+                                      "reasoning_zh": {"type": "string", "minLength": 1}}}},
                    "size_standard": {"type": "array", "minItems": 1, "items": _BAND}},
 }
 METRICS_SCHEMA: dict[str, Any] = {
@@ -88,10 +90,11 @@ class CoverageTarget:
     source: str | None = None
     assumption: bool = False
     reasoning: str | None = None
+    reasoning_zh: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"value": self.value, "source": self.source, "assumption": self.assumption,
-                "reasoning": self.reasoning}
+                "reasoning": self.reasoning, "reasoning_zh": self.reasoning_zh}
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,13 @@ class CoverageDefinition:
     size_standard: tuple[SizeBand, ...] = ()
     assumptions: tuple[tuple[str, str], ...] = ()
     target: CoverageTarget | None = None
+    assumptions_zh: tuple[str | None, ...] = ()  # the reasoning in Chinese, beside ``assumptions`` (for the pages)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name_zh": self.name_zh, "name_en": self.name_en, "source": self.source,
-                "assumptions": [{"field": f, "reasoning": r} for f, r in self.assumptions],
+                "assumptions": [{"field": f, "reasoning": r,
+                                 "reasoning_zh": self.assumptions_zh[i] if i < len(self.assumptions_zh) else None}
+                                for i, (f, r) in enumerate(self.assumptions)],
                 "target": self.target.as_dict() if self.target else None}
 
 
@@ -156,11 +162,12 @@ def _definition(key: str, d: dict[str, Any]) -> CoverageDefinition:
                                                                                     "total_assets") if k in b))
                   for b in d.get("size_standard", []))
     t = d.get("target")
-    target = (CoverageTarget(float(t["value"]), t.get("source"), bool(t.get("assumption")), t.get("reasoning"))
-              if t else None)
+    target = (CoverageTarget(float(t["value"]), t.get("source"), bool(t.get("assumption")), t.get("reasoning"),
+                             t.get("reasoning_zh")) if t else None)
     return CoverageDefinition(key, d["name"]["zh"], d["name"]["en"], d["source"], d["population"],
                               d.get("individual_business_uscc_prefix"), bool(d.get("active_requires_operations")),
-                              bands, tuple((a["field"], a["reasoning"]) for a in d.get("assumptions", [])), target)
+                              bands, tuple((a["field"], a["reasoning"]) for a in d.get("assumptions", [])), target,
+                              tuple(a.get("reasoning_zh") for a in d.get("assumptions", [])))
 
 
 def load_metrics_policy(source: str | Path = "metrics.yaml") -> MetricsPolicy:
