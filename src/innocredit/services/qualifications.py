@@ -29,7 +29,7 @@ from innocredit.storage import coordination as coord_repo
 from innocredit.storage import lending as loan_repo
 from innocredit.storage.feeds import FeedRepository
 
-__all__ = ["RULE_ID", "expiring_certificates", "firm_certificates", "raise_expiry_alerts"]
+__all__ = ["RULE_ID", "expiring_certificates", "firm_certificates", "outstanding_loans", "raise_expiry_alerts"]
 
 RULE_ID = "qualification_expiring"
 CERTIFICATES = FEEDS["certificates"]
@@ -64,7 +64,8 @@ def firm_certificates(session: Session, uscc: str, *, on: dt.date,
     return out
 
 
-def _outstanding(session: Session, bank_id: str | None = None) -> pl.DataFrame:
+def outstanding_loans(session: Session, bank_id: str | None = None) -> pl.DataFrame:
+    """The outstanding loans of the register (loan_id, uscc, bank_id): the loans an expiry warning is stored on."""
     reg = loan_repo.register_frame(session, bank_id=bank_id)
     if reg.is_empty():
         return pl.DataFrame(schema={"loan_id": pl.String, "uscc": pl.String, "bank_id": pl.String})
@@ -82,7 +83,7 @@ def expiring_certificates(session: Session, *, on: dt.date, within_days: int | N
     days = policy.warning_days if within_days is None else within_days
     rows = _current(session)
     found = expiring(rows, on, days, policy) if rows.height else pl.DataFrame()
-    loans = _outstanding(session, bank_id)
+    loans = outstanding_loans(session, bank_id)
     banks = loans.group_by("uscc").agg(pl.col("bank_id").unique().sort().alias("banks"))
     if found.height:
         found = found.join(banks, on="uscc", how="left")
@@ -113,7 +114,7 @@ def raise_expiry_alerts(session: Session, *, on: dt.date, now: dt.datetime | Non
     alerts are new."""
     policy = policy or default_qualification_policy()
     found = expiring_certificates(session, on=on, policy=policy)
-    loans = _outstanding(session)
+    loans = outstanding_loans(session)
     rows = []
     for it in found["items"]:
         evidence = json.dumps({"qualification": it["qualification"], "certificate_no": it["certificate_no"],

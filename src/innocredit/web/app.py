@@ -40,7 +40,8 @@ API_PREFIX = "/api/v1"
 # every router/page module is imported at start-up (a broken module fails the start); each defines `router`
 API_MODULES = ("auth", "admin", "enterprises", "evaluations", "risk", "ip", "lending", "coordination", "feeds",
                "qualifications", "exports")
-PAGE_MODULES = ("auth", "enterprises", "dashboard", "bank", "enterprise_self", "coordination", "risk", "data")
+PAGE_MODULES = ("auth", "enterprises", "dashboard", "bank", "enterprise_self", "coordination", "risk", "data",
+                "guarantor", "qualifications")
 
 
 def _wire(app: FastAPI, package: str, names: tuple[str, ...], prefix: str = "") -> list[str]:

@@ -75,6 +75,8 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/enterprises", "nav.directory", ("coordinator", "admin", "guarantor", "bank_officer", "bank_approver")),
     ("/inbox", "nav.inbox", ("bank_officer", "bank_approver")),
     ("/applications", "nav.applications", ("bank_officer", "bank_approver", "guarantor")),
+    ("/guarantees", "nav.guarantees", ("guarantor",)),
+    ("/qualifications", "nav.qualifications", ("coordinator", "admin", "bank_officer", "bank_approver")),
     ("/portfolio", "nav.portfolio", ("bank_officer", "bank_approver", "bank_modeller", "coordinator")),
     ("/models", "nav.models", ("bank_modeller", "bank_approver")),
     ("/me", "nav.me", ("enterprise",)),
