@@ -73,7 +73,7 @@ def world(tmp_path_factory):
                   "reco_id": "1", "consent_id": str(consent.json()["id"]), "system_id": "innovation-points",
                   "action": "approve", "model_id": "scorecard-default_12m", "version": "1",
                   "pool_id": "pool-1", "user_id": "1", "org_id": "bank-hz-01", "feed": "registry", "job_id": "1",
-                  "template": "registry", "fmt": "csv"}
+                  "template": "registry", "fmt": "csv", "request_id": "no-such-request"}
         yield env, params
 
 
@@ -100,7 +100,8 @@ def _page_client(env: WebEnv, username: str) -> tuple[TestClient, str]:
 # valid bodies, so that a refusal is about who asks, not about what is sent
 BODIES = {"/reject": {"reason": "test"}, "/contract": {"rate": "0.03"}, "/repayments": {"amount": "1.00"},
           "/answer": {"kind": "accepted"}, "/consents": {"bank_id": "bank-hz-02", "categories": ["tax"],
-                                                          "valid_until": "2027-06-01T00:00:00Z"}}
+                                                          "valid_until": "2027-06-01T00:00:00Z"},
+          "/guarantee-request": {"scheme_id": "zhejiang_tech", "guarantor_org_id": "guar-hz"}}
 
 
 def _call(client: TestClient, method: str, url: str, headers=None, csrf: str | None = None):

@@ -183,5 +183,20 @@ def seed_lending_states(engine: Engine, features: pl.DataFrame, today: dt.date |
                                 lending.repay(session, bank, loan["id"], due, officer, on=started)
                 if state == "overdue":
                     lending.update_delinquency(session, bank, today)
+                if state == "approved" and bank == banks[0]:  # the demo guarantor has one request to decide
+                    _request_demo_guarantee(session, bank, app["id"], officer, started)
                 counts[bank][state] = counts[bank].get(state, 0) + 1
     return counts
+
+
+# the demo guarantor organisation (web/demo.py seeds its user; created here too when the lending states come first)
+DEMO_GUARANTOR = ("guar-hz", "guarantor", "杭州科技融资担保有限公司", "Hangzhou Tech Financing Guarantee Co.", "330100")
+
+
+def _request_demo_guarantee(session: Session, bank: str, application_id: str, officer: str, on: dt.date) -> None:
+    """Bank A asks the demo guarantor to guarantee its approved application under the Zhejiang scheme."""
+    from innocredit.services import lending, platform
+
+    platform.ensure_organisation(session, *DEMO_GUARANTOR)
+    lending.request_guarantee(session, bank, application_id, officer, scheme_id="zhejiang_tech",
+                              guarantor_org_id=DEMO_GUARANTOR[0], on=on)

@@ -946,6 +946,17 @@ def compensate(session: Session, guarantor_org_id: str, loan_id: str, actor: str
     return repo.compensation_dict(comp)
 
 
+def guarantee_scheme_names() -> dict[str, dict[str, Any]]:
+    """Each guarantee scheme's names, its default fee rate and its fee cap (for the guarantor's forms)."""
+    return {k: {"zh": v.name_zh, "en": v.name_en, "fee_rate": v.guarantee_fee_rate,
+                "max_rate": v.guarantee_fee_max_rate} for k, v in _schemes().items() if v.kind == "guarantee"}
+
+
+def guarantor_compensations(session: Session, org_id: str) -> list[dict[str, Any]]:
+    """The 代偿 the guarantor organisation owes or paid, oldest due date first."""
+    return [repo.compensation_dict(c) for c in repo.compensations_of_guarantor(session, org_id or "-")]
+
+
 def compensations(session: Session, loan_id: str) -> list[dict[str, Any]]:
     """The 代偿 of a loan (none, or the one due or paid); the caller checked the loan is visible."""
     comp = repo.compensation_of_loan(session, loan_id)

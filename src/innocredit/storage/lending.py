@@ -482,6 +482,11 @@ def compensation_of_loan(session: Session, loan_id: str, *, guarantor_org_id: st
     return session.execute(q).scalar_one_or_none()
 
 
+def compensations_of_guarantor(session: Session, org_id: str) -> list[Compensation]:
+    return list(session.execute(select(Compensation).where(Compensation.guarantor_org_id == org_id)
+                                .order_by(Compensation.due_on, Compensation.id)).scalars())
+
+
 def loss_allocations(session: Session, loan_id: str) -> list[LossAllocation]:
     return list(session.execute(select(LossAllocation).where(LossAllocation.loan_id == loan_id)
                                 .order_by(LossAllocation.id)).scalars())
