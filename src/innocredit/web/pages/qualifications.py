@@ -17,6 +17,7 @@ from innocredit.services import qualifications as svc
 from innocredit.web import panels
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
+from innocredit.web.forms import check_date
 from innocredit.web.render import check_csrf, render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,7 @@ def _bank(principal: Principal) -> str | None:
 def expiring_page(request: Request, on: dt.date | None = Query(None),
                   within: int | None = Query(None, ge=0, le=3650),
                   principal: Principal = Depends(require_roles(*ROLES)), session: Session = SESSION) -> Response:
-    day = on or dt.date.today()
+    day = check_date(on, "on") or dt.date.today()
     found = svc.expiring_certificates(session, on=day, within_days=within, bank_id=_bank(principal))
     names = request.app.state.data.names()
     for item in found["items"]:
@@ -51,9 +52,10 @@ async def raise_alerts(request: Request, principal: Principal = Depends(require_
     form = await request.form()
     text = str(form.get("on") or "")[:10]
     try:
-        day = dt.date.fromisoformat(text) if text else dt.date.today()
+        day = check_date(dt.date.fromisoformat(text), "on") if text else dt.date.today()
     except ValueError:
         raise ProblemError(422, f"on: not a date (YYYY-MM-DD): {text!r}", "validation") from None
+    assert day is not None
     with session_scope(request) as session:
         raised = svc.raise_expiry_alerts(session, on=day)
     return RedirectResponse(f"/qualifications?on={day.isoformat()}&raised={raised}", status_code=303)

@@ -17,6 +17,7 @@ from innocredit.services import qualifications as svc
 from innocredit.web import access
 from innocredit.web.auth import Principal, require_roles
 from innocredit.web.deps import SESSION
+from innocredit.web.forms import check_date
 from innocredit.web.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["qualifications"], responses=PROBLEM_RESPONSES)
@@ -73,6 +74,7 @@ def firm_certificates(uscc: str, on: dt.date | None = Query(None, description="d
                       session: Session = SESSION) -> FirmCertificates:
     """The firm's qualification certificates as known on ``on``, each with its last valid day and whether it is
     valid that day (needs the science_tech category)."""
+    check_date(on, "on")
     access.ensure_visible(session, principal, uscc, needs=["science_tech"])
     day = on or dt.date.today()
     rows = svc.firm_certificates(session, uscc, on=day)
@@ -86,6 +88,7 @@ def expiring(on: dt.date | None = Query(None, description="date (default today)"
              session: Session = SESSION) -> Expiring:
     """Certificates valid on ``on`` that lapse within the horizon and no later certificate renews: every firm's
     for the office, a bank's borrowers' (an outstanding loan at the bank) for a bank."""
+    check_date(on, "on")
     bank = principal.org_id if principal.role.startswith("bank_") else None
     out = svc.expiring_certificates(session, on=on or dt.date.today(), within_days=within, bank_id=bank)
     return Expiring(**out)
