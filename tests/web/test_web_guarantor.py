@@ -4,6 +4,8 @@ and the bank's guaranteed contract then charges that rate. Screenshots under tes
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,8 +13,9 @@ from browser_support import Shots, chromium, login, serve_in_thread
 from fastapi.testclient import TestClient
 from web_support import WebEnv, build_env
 
+from innocredit.services import lending as svc
 from innocredit.services.demo import seed_lending_states
-from innocredit.storage.base import make_engine
+from innocredit.storage.base import make_engine, unit_of_work
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("heavy")]
 
@@ -24,11 +27,11 @@ def site(tmp_path_factory):
     seed_lending_states(engine, features)  # bank A's approved application has a request to guar-hz
     engine.dispose()
     with TestClient(app) as client, serve_in_thread(app) as base, chromium() as browser:
-        yield base, browser, WebEnv(app, client, features, users, ent_uscc)
+        yield base, browser, WebEnv(app, client, features, users, ent_uscc), url
 
 
 def test_the_demo_guarantor_sees_the_request_and_approves_it(site):
-    base, browser, web = site
+    base, browser, web, _ = site
     api = web.client
     [req] = api.get("/api/v1/guarantee-requests", headers=web.headers("guarantor")).json()["items"]
     assert req["status"] == "open" and req["scheme_id"] == "zhejiang_tech" and req["bank_id"] == "bank-hz-01"
@@ -81,3 +84,59 @@ def test_the_demo_guarantor_sees_the_request_and_approves_it(site):
     fees = {g["party_id"]: Decimal(str(g["fee"])) for g in
             api.get(f"/api/v1/loans/{loan.json()['id']}/guarantees", headers=web.headers("guarantor")).json()}
     assert fees["guarantor"] == Decimal("7200.00")
+
+
+def _page_client(web: WebEnv, username: str) -> tuple[TestClient, str]:
+    c = TestClient(web.app, raise_server_exceptions=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"username": username, "password": web.users[username][1], "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return c, re.search(r'name="csrf_token" value="([^"]+)"', c.get("/guarantees" if username == "guarantor"
+                                                                    else "/home").text).group(1)
+
+
+def test_the_page_forms_decline_refuse_bad_input_and_record_a_compensation(site):
+    _, _, web, url = site
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:  # two more approved applications of bank A asking guar-hz
+        ids = []
+        for uscc in web.features.sort("uscc")["uscc"].to_list()[-2:]:
+            app = svc.apply(s, bank_id="bank-hz-01", uscc=uscc, product_id="new_quality_credit", amount=1_000_000,
+                            term_months=12, actor="bank_a_officer", on=dt.date(2025, 3, 3))
+            svc.review(s, "bank-hz-01", app["id"], "bank_a_officer")
+            svc.approve(s, "bank-hz-01", app["id"], "bank_a_approver", on=dt.date(2025, 3, 3))
+            ids.append(svc.request_guarantee(s, "bank-hz-01", app["id"], "bank_a_officer", scheme_id="zhejiang_tech",
+                                             guarantor_org_id="guar-hz", on=dt.date(2025, 3, 3))["id"])
+    guar, csrf = _page_client(web, "guarantor")
+    for bad in ("NaN", "1e30", "abc", ""):
+        r = guar.post(f"/guarantees/{ids[0]}/approve", data={"csrf_token": csrf, "fee_rate": bad})
+        assert r.status_code == 422 and "fee_rate" in r.text, (bad, r.status_code)
+    r = guar.post(f"/guarantees/{ids[0]}/decline", data={"csrf_token": csrf, "reason_code": "G05", "note": "资料缺"},
+                  follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/guarantees"
+    assert guar.post(f"/guarantees/{ids[0]}/approve", data={"csrf_token": csrf, "fee_rate": "0.005"}).status_code == 409
+    bank, bank_csrf = _page_client(web, "bank_a_officer")
+    assert bank.post(f"/guarantees/{ids[1]}/approve", data={"csrf_token": bank_csrf,
+                                                            "fee_rate": "0.005"}).status_code == 403
+    assert guar.post(f"/guarantees/{ids[1]}/approve", data={"csrf_token": csrf, "fee_rate": "0.005"},
+                     follow_redirects=False).status_code == 303
+    with unit_of_work(engine) as s:
+        declined = svc.guarantee_request(s, ids[0], role="guarantor", org_id="guar-hz")
+        assert (declined["status"], declined["reason_code"], declined["note"]) == ("declined", "G05", "资料缺")
+        app_id = svc.guarantee_request(s, ids[1], role="guarantor", org_id="guar-hz")["application_id"]
+        loan = svc.contract(s, "bank-hz-01", app_id, "bank_a_officer", rate="0.036", method="interest_only",
+                            guarantee_scheme="zhejiang_tech", on=dt.date(2025, 3, 3))
+        svc.disburse(s, "bank-hz-01", loan["id"], "bank_a_officer", on=dt.date(2025, 3, 3))
+        svc.update_delinquency(s, "bank-hz-01", dt.date(2025, 5, 5))
+        svc.default(s, "bank-hz-01", loan["id"], "bank_a_approver", on=dt.date(2025, 5, 5))
+    engine.dispose()
+    page = guar.get("/guarantees").text
+    assert "800,000.00" in page and "2025-08-01" in page  # owed: the loss less the bank's 20%, by 1 August
+    r = guar.post(f"/guarantees/{loan['id']}/compensate", data={"csrf_token": csrf, "amount": "400000"})
+    assert r.status_code == 422 and "amount" in r.text  # its own share is not what it owes the bank
+    r = guar.post(f"/guarantees/{loan['id']}/compensate", data={"csrf_token": csrf, "amount": "800000.00"},
+                  follow_redirects=False)
+    assert r.status_code == 303
+    comp = web.client.get(f"/api/v1/loans/{loan['id']}/compensation", headers=web.headers("bank_a_officer")).json()
+    assert comp[0]["status"] == "paid" and comp[0]["late"] is (dt.date.today() > dt.date(2025, 8, 1))
