@@ -59,7 +59,7 @@ def _substitute(args: list[str], uscc: str | None) -> list[str]:
 def test_the_tour_block_is_found_and_covers_the_verbs():
     verbs = [_verb(c) for c in tour_commands()]
     for v in ("demo-data", "ingest", "features", "evaluate", "explain", "ip value", "risk compare", "match",
-              "metrics", "batch evaluate", "run"):
+              "metrics", "qualifications expiring", "batch evaluate", "run"):
         assert v in verbs, v
 
 
@@ -111,6 +111,12 @@ def test_the_readme_tour_runs_as_written(tmp_path, monkeypatch):
             firms = sum(g["firms_with_loan"] for g in groups)
             active = sum(g["active_small_firms"] for g in groups)
             assert 0.3 <= firms / active <= 0.5, firms / active  # coverage near the seed's 40%
+        elif verb == "qualifications expiring":
+            body = json.loads(out)
+            assert body["within_days"] == 90 and body["count"] == len(body["items"]) > 0
+            assert all(0 <= i["days_left"] <= 90 for i in body["items"])
+            assert {i["qualification"] for i in body["items"]} <= {"high_tech", "tech_sme", "innovative_sme",
+                                                                  "specialized", "little_giant"}
         elif verb == "batch evaluate":
             assert (tmp_path / "out.parquet").exists()
     assert {"demo-data", "ingest", "features", "match", "metrics", "risk compare"} <= set(seen)
