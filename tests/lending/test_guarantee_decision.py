@@ -455,3 +455,27 @@ def test_api_decline_with_a_reason_and_compensation_route(api: Api) -> None:
                     json={"amount": "800000", "on": "2025-07-30"})
     assert paid["status"] == "paid" and paid["late"] is False
     assert api.call("GET", f"/loans/{loan['id']}/compensation", "bank_a_officer")[0]["paid_on"] == "2025-07-30"
+
+
+# --------------------------------------------------------------------------- the domain rules (no database)
+
+
+def test_fee_rate_cap_and_claim_date_rules() -> None:
+    from innocredit.lending.risk_sharing import compensation_timeline, fee_rate_problem, guarantee_fees
+    from innocredit.lending.schema import load_schemes
+
+    z = load_schemes()["zhejiang_tech"]
+    assert fee_rate_problem(z, Decimal("0.01")) is None and fee_rate_problem(z, Decimal("0")) is None
+    assert "above the cap of 0.01" in (fee_rate_problem(z, Decimal("0.010001")) or "")
+    assert "at least 0" in (fee_rate_problem(z, Decimal("-0.001")) or "")
+    with pytest.raises(ValueError, match="fee_rate"):
+        guarantee_fees(z, Decimal(1_000_000), 12, fee_rate=Decimal("0.02"))
+    # 24 months at 0.5% on 600,000 guaranteed: 600,000 x 0.5% x 24/12 = 6,000.00
+    fee = next(f for f in guarantee_fees(z, Decimal(1_000_000), 24, Decimal(600_000), Decimal("0.005"))
+               if f.kind == "guarantee")
+    assert (fee.amount, fee.base, fee.rate) == (Decimal("6000.00"), Decimal("600000.00"), Decimal("0.005"))
+    # the claim is 90 days after the first unpaid due date, but never before the default is declared
+    early = compensation_timeline(z, dt.date(2025, 4, 3), Decimal(1_000_000))
+    late = compensation_timeline(z, dt.date(2025, 4, 3), Decimal(1_000_000), not_before=dt.date(2025, 9, 1))
+    assert early[0].due_on == dt.date(2025, 7, 2) and early[1].due_on == dt.date(2025, 8, 1)
+    assert late[0].due_on == dt.date(2025, 9, 1) and late[1].due_on == dt.date(2025, 10, 1)
