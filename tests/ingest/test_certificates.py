@@ -28,7 +28,7 @@ from innocredit.profile.qualifications import (
 )
 from innocredit.profile.uscc import make_uscc
 
-A, B, C = (make_uscc(f"91330106MA2QUAL0{i}") for i in (1, 2, 3))
+A, B, C = (make_uscc(f"91330106MA2QUAL0{i}") for i in (1, 2, 3))  # valid check characters
 D = dt.date
 
 
@@ -138,3 +138,31 @@ def test_a_broken_policy_names_file_and_path(tmp_path: Path) -> None:
     every = default_qualification_policy().qualifications
     assert all(q.source for q in every.values())
     assert every["tech_sme"].assumption is True and every["high_tech"].assumption is False
+
+
+def test_a_certificates_file_with_bad_rows_keeps_the_good_ones(engine, tmp_path: Path) -> None:
+    """SQLite and PostgreSQL: each bad row is named by file, line and column; the good rows are stored and read
+    back valid on the date."""
+    from innocredit.services.feeds import features_as_of, ingest_dir
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "certificates.csv").write_text(
+        "uscc,as_of,qualification,certificate_no,issued_on,expires_on,status,issuer\n"
+        f"{A},2026-06-30,high_tech,GR202333000001,2023-11-15,,valid,科技厅\n"          # line 2: good
+        f"{B},2026-06-30,golden_firm,X1,2024-01-01,,,\n"                                # line 3: unknown qualification
+        f"{B},2026-06-30,specialized,ZJ1,2024-13-01,,,\n"                               # line 4: not a date
+        f"{C},2026-06-30,little_giant,XJR1,2025-07-01,2025-06-30,,\n"                   # line 5: expiry before issue
+        f"{C},2026-06-30,tech_sme,TS1,2026-03-01,,revoked,\n",                          # line 6: good (revoked)
+        encoding="utf-8")
+    report = ingest_dir(engine, feeds)
+    found = {(p.line, p.column): p.reason for p in report.problems}
+    assert set(found) == {(3, "qualification"), (4, "issued_on"), (5, "expires_on")}, found
+    assert "golden_firm" not in found[(3, "qualification")] and "high_tech" in found[(3, "qualification")]
+    assert found[(5, "expires_on")] == "must not be before issued_on"
+    assert all(Path(p.file).name == "certificates.csv" for p in report.problems)
+    assert report.total("rows_loaded") == 2
+    got = features_as_of(engine, D(2026, 11, 15)).sort("uscc")
+    assert got.filter(pl.col("uscc") == A)["high_tech_certified"].item() is True
+    assert got.filter(pl.col("uscc") == C)["tech_sme_registered"].item() is False  # revoked
+    assert features_as_of(engine, D(2026, 11, 16)).filter(pl.col("uscc") == A)["high_tech_certified"].item() is False

@@ -140,7 +140,7 @@ CERTIFICATES = Feed("certificates", "S&T department and MIIT (科技/工信): qu
     FieldSpec("qualification", _S, required=True, choices=QUALIFICATIONS),
     FieldSpec("certificate_no", _S, required=True),
     FieldSpec("issued_on", _D, required=True),
-    FieldSpec("expires_on", _D),
+    FieldSpec("expires_on", _D, not_before="issued_on"),
     FieldSpec("status", _S, choices=CERTIFICATE_STATUSES),
     FieldSpec("issuer", _S),
 ), ("uscc", "qualification", "certificate_no"))

@@ -52,6 +52,8 @@ class FieldSpec:
     explain: Callable[[object], str | None] | None = None
     # a faster whole-column check used instead of ``valid`` when given (True = valid, same rule)
     valid_series: Callable[[pl.Series], pl.Series] | None = None
+    # another column of the same row this value must not be less than (an expiry not before the day of issue)
+    not_before: str | None = None
 
 
 @dataclass
@@ -402,6 +404,10 @@ def validate_table(
             checks.append((s, val < 0, "must not be negative"))
         if s.choices:
             checks.append((s, val.is_not_null() & ~val.is_in(list(s.choices)), f"must be one of {', '.join(s.choices)}"))
+        if s.not_before is not None and s.not_before in conv:
+            other = pl.col(s.not_before if conv[s.not_before] is None else f"__v_{s.not_before}")
+            checks.append((s, val.is_not_null() & other.is_not_null() & (val < other),
+                           f"must not be before {s.not_before}"))
         if s.valid_series is not None:
             ok = s.valid_series(parsed[val_name(s)]).alias(f"__ok_{s.name}")
             extra_cols.append(ok)
