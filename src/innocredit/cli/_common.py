@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterable
@@ -20,6 +21,16 @@ EXIT_USAGE = 2  # bad input, unknown id, unreadable file
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def day_or_today(text: str | None, option: str) -> dt.date:
+    """A date option (YYYY-MM-DD), today when not given; a bad one fails naming the option."""
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: not a date (YYYY-MM-DD): {text!r}")
 
 
 def open_database(database: str | None) -> Any:

@@ -11,12 +11,11 @@ The certificates come in as the ``certificates`` feed (``innocredit ingest``; do
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import typer
 
-from innocredit.cli._common import echo_json, fail, open_database
+from innocredit.cli._common import day_or_today, echo_json, fail, open_database
 
 qualifications_app = typer.Typer(help="Qualification certificates and their lifecycles: valid on a date, expiring.",
                                  no_args_is_help=True)
@@ -24,15 +23,6 @@ qualifications_app = typer.Typer(help="Qualification certificates and their life
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="database URL (default: $INNOCREDIT_DATABASE_URL)")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="date (YYYY-MM-DD), default today")]
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
-
-
-def _day(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"--on: not a date (YYYY-MM-DD): {text!r}")
 
 
 def _format(fmt: str) -> None:
@@ -48,7 +38,7 @@ def show(uscc: Annotated[str, typer.Argument(help="the firm's unified social cre
     from innocredit.services.database import unit_of_work
 
     _format(fmt)
-    day = _day(on)
+    day = day_or_today(on, "--on")
     with unit_of_work(open_database(database)) as s:
         rows = svc.firm_certificates(s, uscc, on=day)
     if fmt == "json":
@@ -78,7 +68,7 @@ def expiring(on: OnOpt = None,
     _format(fmt)
     if within is not None and not 0 <= within <= 3650:
         fail(f"--within: {within} is not between 0 and 3650 days")
-    day = _day(on)
+    day = day_or_today(on, "--on")
     engine = open_database(database)
     with unit_of_work(engine) as s:
         out: dict[str, Any] = svc.expiring_certificates(s, on=day, within_days=within, bank_id=bank)

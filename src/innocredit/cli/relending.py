@@ -7,28 +7,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
 import typer
 
-from innocredit.cli._common import echo_json, fail, open_database
+from innocredit.cli._common import day_or_today, echo_json, fail, open_database
 
 relending_app = typer.Typer(help="PBoC tech-innovation relending: official lists, refinancing, the bank's ledger.",
                             no_args_is_help=True)
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="database URL (default: $INNOCREDIT_DATABASE_URL)")]
-
-
-def _day(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"--on: not a date (YYYY-MM-DD): {text!r}")
 
 
 def _read(path: Path) -> pl.DataFrame:
@@ -68,7 +58,7 @@ def refinance(bank: Annotated[str, typer.Option("--bank", help="the bank id")],
     from innocredit.services import relending as svc
     from innocredit.services.database import UnitOfWork
 
-    day = _day(on)
+    day = day_or_today(on, "--on")
     engine = open_database(database)
     with UnitOfWork(engine) as uow:
         out = svc.refinance(uow.session, bank, on=day)
@@ -86,7 +76,7 @@ def ledger(bank: Annotated[str, typer.Option("--bank", help="the bank id")],
 
     if fmt not in ("text", "json"):
         fail(f"--format: {fmt!r} is not text or json")
-    day = _day(on)
+    day = day_or_today(on, "--on")
     engine = open_database(database)
     with UnitOfWork(engine) as uow:
         out: dict[str, Any] = svc.ledger(uow.session, bank, on=day)
