@@ -140,3 +140,48 @@ def test_the_page_forms_decline_refuse_bad_input_and_record_a_compensation(site)
     assert r.status_code == 303
     comp = web.client.get(f"/api/v1/loans/{loan['id']}/compensation", headers=web.headers("bank_a_officer")).json()
     assert comp[0]["status"] == "paid" and comp[0]["late"] is (dt.date.today() > dt.date(2025, 8, 1))
+
+
+def test_the_bank_asks_for_a_guarantee_and_signs_the_guaranteed_contract_on_its_application_page(site):
+    _, _, web, url = site
+    engine = make_engine(url)
+    uscc = web.features.sort("uscc")["uscc"].to_list()[-3]
+    with unit_of_work(engine) as s:
+        app = svc.apply(s, bank_id="bank-hz-01", uscc=uscc, product_id="new_quality_credit", amount=2_000_000,
+                        term_months=24, actor="bank_a_officer")
+        svc.review(s, "bank-hz-01", app["id"], "bank_a_officer")
+        svc.approve(s, "bank-hz-01", app["id"], "bank_a_approver")
+    engine.dispose()
+    bank, csrf = _page_client(web, "bank_a_officer")
+    page = bank.get(f"/applications/{app['id']}").text
+    assert 'data-testid="ask-guarantee"' in page and 'data-testid="guaranteed-contract"' not in page
+    form = {"csrf_token": csrf, "scheme_id": "zhejiang_tech", "guarantor_org_id": "guar-hz"}
+    r = bank.post(f"/guarantees/ask/{app['id']}", data={**form, "guaranteed_amount": "NaN"})
+    assert r.status_code == 422 and "guaranteed_amount" in r.text
+    r = bank.post(f"/guarantees/ask/{app['id']}", data={**form, "guaranteed_amount": "1,500,000"},
+                  follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/applications/{app['id']}"
+    page = bank.get(f"/applications/{app['id']}").text
+    assert 'data-status="open"' in page and 'data-testid="ask-guarantee"' not in page  # one open request
+    approver, approver_csrf = _page_client(web, "bank_a_approver")
+    assert 'data-testid="guarantee-panel"' in approver.get(f"/applications/{app['id']}").text
+    assert approver.post(f"/guarantees/ask/{app['id']}", data={**form, "csrf_token": approver_csrf}).status_code == 403
+    [req] = [r for r in web.client.get("/api/v1/guarantee-requests", params={"status": "open"},
+                                       headers=web.headers("guarantor")).json()["items"]
+             if r["application_id"] == app["id"]]
+    guar, gcsrf = _page_client(web, "guarantor")
+    assert guar.post(f"/guarantees/{req['id']}/approve", data={"csrf_token": gcsrf, "fee_rate": "0.0075"},
+                     follow_redirects=False).status_code == 303
+    page = bank.get(f"/applications/{app['id']}").text
+    assert 'data-testid="guaranteed-contract"' in page and "0.75%" in page
+    r = bank.post(f"/guarantees/contract/{app['id']}", data={"csrf_token": csrf, "request_id": req["id"],
+                                                             "rate": "abc"})
+    assert r.status_code == 422 and "rate" in r.text
+    r = bank.post(f"/guarantees/contract/{app['id']}", data={"csrf_token": csrf, "request_id": req["id"],
+                                                             "rate": "0.0345"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/loans/")
+    loan_id = r.headers["location"].rsplit("/", 1)[1]
+    fees = {g["party_id"]: Decimal(str(g["fee"])) for g in
+            web.client.get(f"/api/v1/loans/{loan_id}/guarantees", headers=web.headers("bank_a_officer")).json()}
+    # 1,500,000 guaranteed x 0.75% x 24/12 = 22,500.00
+    assert fees["guarantor"] == Decimal("22500.00")

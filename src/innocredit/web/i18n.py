@@ -292,6 +292,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "guar.paid": {"zh": "已代偿", "en": "Paid"},
     "guar.paid_late": {"zh": "逾期代偿", "en": "Paid late"},
     "guar.pay": {"zh": "登记代偿", "en": "Record payment"},
+    "guar.panel": {"zh": "担保", "en": "Guarantee"},
+    "guar.guarantor": {"zh": "担保机构", "en": "Guarantor"},
+    "guar.ask": {"zh": "申请担保", "en": "Ask for a guarantee"},
+    "guar.contract": {"zh": "签订担保贷款合同", "en": "Sign the guaranteed contract"},
+    "guar.open_status": {"zh": "待决定", "en": "Awaiting decision"},
     # ---- qualification certificates and the expiry early warning (web/pages/qualifications.py)
     "nav.qualifications": {"zh": "资质到期预警", "en": "Expiring qualifications"},
     "qual.title": {"zh": "资质证书到期预警", "en": "Qualification certificates about to lapse"},
