@@ -214,6 +214,7 @@ def test_cli_coverage_option(tmp_path):
     r = _cli("metrics", "--coverage", NFRA, "--as-of", AS_OF, "--features", feats, "--loans", loans,
              "--database", db)
     assert r.exit_code == 0 and "活跃经营小微主体融资覆盖率" in r.stdout   # the table's title names it
+    assert "coverage target 40% (assumption)" in " ".join(r.stdout.split())  # and its target (metrics.yaml)
     r = _cli("metrics", "--coverage", "pboc", *common)
     assert r.exit_code == 2
     message = r.output.strip()

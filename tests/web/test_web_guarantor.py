@@ -140,6 +140,9 @@ def test_the_page_forms_decline_refuse_bad_input_and_record_a_compensation(site)
     assert r.status_code == 303
     comp = web.client.get(f"/api/v1/loans/{loan['id']}/compensation", headers=web.headers("bank_a_officer")).json()
     assert comp[0]["status"] == "paid" and comp[0]["late"] is (dt.date.today() > dt.date(2025, 8, 1))
+    shown = bank.get(f"/loans/{loan['id']}").text  # the bank's loan page shows the 代偿 paid to it
+    card = shown[shown.index('data-testid="loan-compensation"'):]
+    assert "guar-hz" in card and "800,000.00" in card and "2025-08-01" in card and 'data-status="paid"' in card
 
 
 def test_the_bank_asks_for_a_guarantee_and_signs_the_guaranteed_contract_on_its_application_page(site):

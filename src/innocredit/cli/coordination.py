@@ -137,6 +137,10 @@ def metrics(
         echo_json(report)
         return
     title = f"coordination metrics {report['since']} .. {report['as_of']} ({report['definitions']})"
+    target = report["coverage_definition"].get("target") or {}
+    if target.get("value") is not None:
+        title += (f"; coverage target {float(target['value']):.0%}"
+                  + (" (assumption)" if target.get("assumption") else ""))
     groups = report["groups"]
     if len(groups) == 1:
         _print_rows([{"metric": k, "value": v} for k, v in groups[0].items()], ["metric", "value"], title)

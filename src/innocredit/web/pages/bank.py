@@ -312,6 +312,7 @@ def loan_page(loan_id: str, request: Request, principal: Principal = Depends(req
     rows = la.schedule(session, principal, loan_id)
     pays = la.repayments(session, principal, loan_id)
     return render(request, "loan.html", loan=loan, schedule=rows, repayments=pays,
+                  compensations=store.compensations(session, loan["id"]),  # visible: la.loan checked the loan
                   name=request.app.state.data.names().get(loan["uscc"]))
 
 
