@@ -159,3 +159,27 @@ def test_relending_warning_cli_and_api(district: dict[str, Any]) -> None:
         assert ht[0]["valid_until"] == last.isoformat() and ht[0]["valid"] is True and ht[0]["days_left"] == 0
         r = client.get(f"/api/v1/enterprises/{uscc}/certificates", headers=bank_b)
         assert r.status_code in (403, 404)  # no ground to see this firm's S&T data
+
+
+def test_the_demo_district_warns_its_banks_of_lapsing_certificates(district: dict[str, Any]) -> None:
+    """What ``make run`` loads: the demo year's end (2026-06-30) raises the expiry warning on the loans of firms
+    whose certificate lapses within 90 days; every alert names a certificate that does."""
+    from innocredit.services.demo import load_demo
+    from innocredit.services.feeds import loans_as_of
+    from innocredit.synthetic.coordination import DEMO_AS_OF
+
+    d = district
+    counts = load_demo(d["engine"], features_as_of(d["engine"]), 5, loans=loans_as_of(d["engine"]),
+                       lending_states=False)
+    assert counts["qualification_alerts"] > 0
+    with unit_of_work(d["engine"]) as s:
+        expected = qualifications.expiring_certificates(s, on=DEMO_AS_OF)
+        lapsing = {(i["uscc"], i["certificate_no"]) for i in expected["items"]}
+        banks = set(qualifications.outstanding_loans(s)["bank_id"].to_list())
+        stored = [a for bank in sorted(banks) for a in coordination.alerts_for_bank(s, bank)
+                  if a["rule_id"] == qualifications.RULE_ID]
+    assert len(stored) == counts["qualification_alerts"]
+    for a in stored:
+        ev = a["evidence"] if isinstance(a["evidence"], dict) else json.loads(a["evidence"])
+        assert (a["uscc"], ev["certificate_no"]) in lapsing
+        assert 0 <= (dt.date.fromisoformat(ev["valid_until"]) - DEMO_AS_OF).days <= 90

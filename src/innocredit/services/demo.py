@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from innocredit.coordination.alerts import default_alert_rules
+from innocredit.services import qualifications
 from innocredit.services.database import unit_of_work
 from innocredit.services.lending import record_reported_loans
 from innocredit.storage import coordination as repo
@@ -88,11 +89,14 @@ def store_coordination(session: Session, frames: dict[str, pl.DataFrame]) -> dic
 
 def load_demo(engine: Engine, features: pl.DataFrame, seed: int = 20260630, as_of: dt.date = DEMO_AS_OF,
               loans: pl.DataFrame | None = None, lending_states: bool = True) -> dict[str, int]:
-    """Generate and store the demo coordination year (what ``make run`` loads); with ``lending_states`` also
-    each demo bank's applications in every workflow state (:func:`seed_lending_states`)."""
+    """Generate and store the demo coordination year (what ``make run`` loads) and the qualification-expiry
+    warnings on its date (when the certificates feed is loaded); with ``lending_states`` also each demo bank's
+    applications in every workflow state (:func:`seed_lending_states`)."""
     frames = generate_coordination(features, seed, as_of, loans)
     with unit_of_work(engine) as session:
         counts = store_coordination(session, frames)
+        # the demo year's end: certificates lapsing within the warning horizon warn the banks lending to the firm
+        counts["qualification_alerts"] = qualifications.raise_expiry_alerts(session, on=as_of)
     if lending_states:
         states = seed_lending_states(engine, features)
         counts["lending_states"] = sum(sum(v.values()) for v in states.values())
