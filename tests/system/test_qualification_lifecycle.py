@@ -123,6 +123,7 @@ def test_relending_warning_cli_and_api(district: dict[str, Any]) -> None:
         found = qualifications.expiring_certificates(s, on=warn_day)
         mine = [i for i in found["items"] if i["uscc"] == uscc and i["qualification"] == "high_tech"]
         assert len(mine) == 1 and mine[0]["days_left"] == 90 and mine[0]["banks"] == [BANK]
+        assert mine[0]["name"] == feats["name"].item()  # the registry's name
         assert all(i["days_left"] <= 90 for i in found["items"])
         early = qualifications.expiring_certificates(s, on=warn_day - dt.timedelta(days=1))
         assert not [i for i in early["items"] if i["uscc"] == uscc and i["qualification"] == "high_tech"]

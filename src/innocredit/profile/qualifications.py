@@ -25,7 +25,7 @@ from innocredit.profile.features import SPECIALIZED_LEVELS
 
 __all__ = ["CERTIFICATE_STATUSES", "QUALIFICATIONS", "QualificationPolicy", "certificate_validity",
            "default_qualification_policy", "expiring", "load_qualification_policy", "qualification_columns",
-           "valid_on"]
+           "valid_on", "with_valid_on"]
 
 POLICY_FILE = Path(__file__).with_name("qualifications.yaml")
 QUALIFICATIONS = ("high_tech", "tech_sme", "innovative_sme", "specialized", "little_giant",
@@ -157,12 +157,18 @@ def certificate_validity(certs: pl.DataFrame, policy: QualificationPolicy | None
                               (status == "revoked").fill_null(False).alias("revoked"))
 
 
-def valid_on(certs: pl.DataFrame, on: dt.date, policy: QualificationPolicy | None = None) -> pl.DataFrame:
-    """The certificates valid on ``on``: issued on or before it, not expired (an open end counts as valid) and
-    not revoked."""
+def with_valid_on(certs: pl.DataFrame, on: dt.date, policy: QualificationPolicy | None = None) -> pl.DataFrame:
+    """:func:`certificate_validity` with ``valid``: issued on or before ``on``, not expired on it (an open end
+    counts as valid) and not revoked."""
     c = certificate_validity(certs, policy)
-    return c.filter((pl.col("issued_on") <= on) & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= on))
-                    & ~pl.col("revoked"))
+    return c.with_columns(((pl.col("issued_on") <= on) & (pl.col("valid_until").is_null()
+                                                           | (pl.col("valid_until") >= on)) & ~pl.col("revoked"))
+                          .alias("valid"))
+
+
+def valid_on(certs: pl.DataFrame, on: dt.date, policy: QualificationPolicy | None = None) -> pl.DataFrame:
+    """The certificates valid on ``on`` (see :func:`with_valid_on`)."""
+    return with_valid_on(certs, on, policy).filter(pl.col("valid")).drop("valid")
 
 
 def qualification_columns(certs: pl.DataFrame, on: dt.date,

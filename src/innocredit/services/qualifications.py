@@ -21,13 +21,13 @@ from innocredit.ingest.feeds import FEEDS
 from innocredit.profile.building import latest
 from innocredit.profile.qualifications import (
     QualificationPolicy,
-    certificate_validity,
     default_qualification_policy,
     expiring,
+    with_valid_on,
 )
 from innocredit.storage import coordination as coord_repo
 from innocredit.storage import lending as loan_repo
-from innocredit.storage.feeds import FeedRepository
+from innocredit.storage.feeds import FEED_TABLES, FeedRepository
 
 __all__ = ["RULE_ID", "expiring_certificates", "firm_certificates", "outstanding_loans", "raise_expiry_alerts"]
 
@@ -50,9 +50,7 @@ def firm_certificates(session: Session, uscc: str, *, on: dt.date,
     rows = _current(session, uscc)
     if rows.is_empty():
         return []
-    c = certificate_validity(rows, policy).with_columns(
-        ((pl.col("issued_on") <= on) & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= on))
-         & ~pl.col("revoked")).alias("valid"))
+    c = with_valid_on(rows, on, policy)
     out = []
     for r in c.sort("issued_on", descending=True).iter_rows(named=True):
         q = policy.qualifications[r["qualification"]]
@@ -100,10 +98,13 @@ def expiring_certificates(session: Session, *, on: dt.date, within_days: int | N
 def _names(session: Session, usccs: list[str]) -> dict[str, str]:
     if not usccs:
         return {}
-    reg = FeedRepository(session).read_as_of(FEEDS["registry"], None)
-    if reg.is_empty():
+    registry, repo = FEEDS["registry"], FeedRepository(session)
+    column = FEED_TABLES["registry"].c.uscc
+    parts = [repo.read(registry, [column.in_(usccs[i:i + 500])]) for i in range(0, len(usccs), 500)]
+    reg = pl.concat([p for p in parts if p.height]) if any(p.height for p in parts) else None
+    if reg is None:
         return {}
-    reg = latest(reg.filter(pl.col("uscc").is_in(usccs)), ("uscc",), None)
+    reg = latest(reg, ("uscc",), None)
     return dict(zip(reg["uscc"].to_list(), reg["name"].to_list(), strict=True))
 
 
