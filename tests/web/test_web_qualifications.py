@@ -44,8 +44,10 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     ht = certs.filter(pl.col("qualification") == "high_tech").with_columns(
         pl.col("issued_on").dt.offset_by("3y").alias("last_day"))
     borrowers = loans.group_by("uscc").agg(pl.col("bank_id").unique().alias("banks"))
-    pick = (ht.join(borrowers, on="uscc").filter(pl.col("banks").list.len() == 1).sort("last_day", "uscc")
-            .row(0, named=True))
+    demo_banks = ["bank-hz-01", "bank-hz-02"]  # the banks with demo users (bank_a_*, bank_b_*)
+    pick = (ht.join(borrowers, on="uscc")
+            .filter((pl.col("banks").list.len() == 1) & pl.col("banks").list.first().is_in(demo_banks))
+            .sort("last_day", "uscc").row(0, named=True))
     with serve_in_thread(app) as base, chromium() as browser:
         yield base, browser, {u[0]: u for u in users}, pick
     engine.dispose()
